@@ -1,0 +1,411 @@
+"""The ``Layer`` base class, symbolic tensors and the one central input check.
+
+Layout convention (see DESIGN.md "Shapes"): every layer takes and returns
+tensors in the Keras layout, ``(batch, height, width, channels)`` for images.
+Convolution-like layers take the NCHW *view* of that memory inside their
+``call`` (``x.permute(0, 3, 1, 2)`` is free and is exactly torch's
+``channels_last`` memory format), so no copy is made at any boundary and
+``Flatten``, ``Dense``, ``Concatenate(axis=-1)`` mean what they mean in Keras.
+
+A layer is *built* (its weights created) as soon as its input shape is known:
+from ``input_shape=`` on construction, from a symbolic :class:`KerasTensor`
+(the functional API), or from the first real tensor it sees.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnkit._errors import format_error, invalid_type, invalid_value
+
+__all__ = ["InputSpec", "KerasTensor", "Layer", "Node", "Shape", "reset_layer_names"]
+
+Shape = tuple[int | None, ...]
+"""A Keras-layout shape with the batch axis first, ``None`` where unknown."""
+
+_NAME_COUNTS: dict[str, int] = {}
+
+
+def reset_layer_names() -> None:
+    """Restart automatic naming (``conv2d``, ``conv2d_1``, ...) from scratch."""
+    _NAME_COUNTS.clear()
+
+
+def _snake_case(class_name: str) -> str:
+    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", class_name)
+    s = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", s)
+    return s.lower().replace("2_d", "2d").replace("1_d", "1d").replace("3_d", "3d")
+
+
+def unique_name(prefix: str) -> str:
+    """Keras-style automatic name: first ``prefix``, then ``prefix_1``, ``prefix_2``..."""
+    count = _NAME_COUNTS.get(prefix, 0)
+    _NAME_COUNTS[prefix] = count + 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+@dataclass
+class Node:
+    """One call of a layer on symbolic inputs: the edges of the functional graph.
+
+    Attributes:
+        layer: The layer that was called.
+        inputs: The symbolic inputs, flattened to a list.
+        outputs: The symbolic outputs, flattened to a list.
+        list_input: True when the layer was called with a list (merge layers).
+        call_kwargs: Extra keyword arguments of the call (e.g. ``training``).
+    """
+
+    layer: Layer
+    inputs: list[KerasTensor]
+    outputs: list[KerasTensor] = field(default_factory=list)
+    list_input: bool = False
+    call_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class KerasTensor:
+    """A symbolic tensor: a Keras-layout shape and the node that produced it.
+
+    Args:
+        shape: Shape with the batch axis first (``None`` when unknown).
+        node: The :class:`Node` that produced it; ``None`` only for raw inputs.
+        index: Which output of ``node`` this is.
+        name: Display name, e.g. ``"input_layer"``.
+    """
+
+    def __init__(self, shape: Shape, node: Node | None = None, index: int = 0, name: str = ""):
+        self.shape: Shape = tuple(shape)
+        self.node = node
+        self.index = index
+        self.name = name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape} name={self.name!r}>"
+
+
+@dataclass
+class InputSpec:
+    """What a layer accepts: a rank, a minimum rank, and fixed sizes on some axes.
+
+    Args:
+        ndim: Exact rank including the batch axis, or None.
+        min_ndim: Minimum rank including the batch axis, or None.
+        axes: ``{axis: size}`` that must match, e.g. ``{-1: 3}`` once a
+            convolution has been built for 3 input channels.
+        layout: Human description used in messages, e.g.
+            ``"(batch, height, width, channels)"``.
+    """
+
+    ndim: int | None = None
+    min_ndim: int | None = None
+    axes: dict[int, int] = field(default_factory=dict)
+    layout: str = ""
+
+
+class Layer(nn.Module):
+    """Base class of every cnnkit layer; a real :class:`torch.nn.Module`.
+
+    Subclasses implement :meth:`build` (create weights for an input shape),
+    :meth:`compute_output_shape` and :meth:`call`, and may override the
+    explanation hooks :meth:`param_formula`, :meth:`output_size_formula` and
+    :meth:`macs` used by ``summary``.
+
+    Args:
+        name: Layer name; automatic (``conv2d``, ``conv2d_1``, ...) when None.
+        trainable: Whether the weights are updated by training. Setting it to
+            False also makes BatchNormalization use its moving statistics.
+        input_shape: Shape of one sample, without the batch axis, e.g.
+            ``(28, 28, 1)``. Builds the layer at once.
+        batch_input_shape: Full shape including the batch axis.
+        batch_size: Fixed batch size to go with ``input_shape``.
+        dtype: Accepted for Keras compatibility; only ``"float32"`` is supported.
+    """
+
+    input_spec: InputSpec | None = None
+    #: Extra keyword arguments of Keras' constructor that cnnkit accepts and ignores.
+    _ignored_keras_kwargs: ClassVar[frozenset[str]] = frozenset({"autocast", "input_dim"})
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        trainable: bool = True,
+        input_shape: Sequence[int | None] | None = None,
+        batch_input_shape: Sequence[int | None] | None = None,
+        batch_size: int | None = None,
+        dtype: Any = None,
+        **kwargs: Any,
+    ):
+        super().__init__()
+        unknown = set(kwargs) - self._ignored_keras_kwargs
+        if unknown:
+            raise invalid_type(
+                f"{type(self).__name__}: unexpected keyword argument(s) {sorted(unknown)}.",
+                received={k: kwargs[k] for k in sorted(unknown)},
+            )
+        if name is not None and not isinstance(name, str):
+            raise invalid_type(
+                f"{type(self).__name__}: `name` must be a string.", received={"name": name}
+            )
+        if dtype not in (None, "float32", torch.float32):
+            raise invalid_value(
+                f"{type(self).__name__}: only float32 layers are supported.",
+                received={"dtype": dtype},
+                hint="Use mixed_precision= in compile() for bf16/fp16 training.",
+            )
+        self.name: str = name or unique_name(_snake_case(type(self).__name__))
+        self.built = False
+        self._trainable = bool(trainable)
+        self._build_input_shape: Any = None
+        if batch_input_shape is not None:
+            self._batch_input_shape: Shape | None = tuple(batch_input_shape)
+        elif input_shape is not None:
+            if isinstance(input_shape, int):
+                input_shape = (input_shape,)
+            self._batch_input_shape = (batch_size, *tuple(input_shape))
+        else:
+            self._batch_input_shape = None
+        #: Activity-regularization losses from the latest forward pass.
+        self._activity_losses: list[torch.Tensor] = []
+
+    # ------------------------------------------------------------------ API to override
+    def build(self, input_shape: Any) -> None:
+        """Create the weights for ``input_shape`` (Keras layout, batch axis first)."""
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape``; the default keeps the shape."""
+        return input_shape
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        """The forward computation on Keras-layout tensors."""
+        raise NotImplementedError(f"{type(self).__name__} must implement call().")
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this layer (JSON-serialisable)."""
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Rebuild a layer from :meth:`get_config` output."""
+        return cls(**config)
+
+    # Explanation hooks used by summary(formulas=True, cost=True).
+    def param_formula(self) -> str | None:
+        """Derivation of the parameter count, e.g. ``"6 × (5×5×1) + 6 = 156"``."""
+        return None
+
+    def output_size_formula(self, input_shape: Any) -> str | None:
+        """Derivation of the output size, e.g. ``"(32 − 5 + 0)/1 + 1 = 28"``."""
+        return None
+
+    def macs(self, input_shape: Any, output_shape: Any) -> int:
+        """Multiply-accumulates for one sample (batch axis excluded)."""
+        return 0
+
+    # ------------------------------------------------------------------ shape checking
+    def check_input_shape(self, input_shape: Shape) -> None:
+        """The central check of what this layer accepts; raises a ``ValueError``.
+
+        The message names the layer, says expected vs received, and shows the
+        full input shape.
+        """
+        spec = self.input_spec
+        if spec is None or not isinstance(input_shape, tuple):
+            return
+        rank = len(input_shape)
+        layout = f" {spec.layout}" if spec.layout else ""
+        where = f"Input 0 of layer '{self.name}' ({type(self).__name__})"
+        if spec.ndim is not None and rank != spec.ndim:
+            raise ValueError(
+                format_error(
+                    f"{where} is incompatible with the layer: expected rank {spec.ndim}{layout}, "
+                    f"found rank {rank}.",
+                    received={"input_shape": input_shape},
+                )
+            )
+        if spec.min_ndim is not None and rank < spec.min_ndim:
+            raise ValueError(
+                format_error(
+                    f"{where} is incompatible with the layer: expected rank >= {spec.min_ndim}"
+                    f"{layout}, found rank {rank}.",
+                    received={"input_shape": input_shape},
+                )
+            )
+        for axis, size in spec.axes.items():
+            got = input_shape[axis]
+            if got is not None and got != size:
+                raise ValueError(
+                    format_error(
+                        f"{where} is incompatible with the layer: expected axis {axis} of the "
+                        f"input to have size {size}, found {got}.",
+                        received={"input_shape": input_shape},
+                        hint="The layer was built for a different input; build a new layer.",
+                    )
+                )
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if not self.built:
+            self.check_input_shape(input_shape)
+            self.build(input_shape)
+            self.built = True
+            self._build_input_shape = input_shape
+            # Freezing before build must still freeze the weights created now.
+            self._apply_trainable()
+
+    def build_from_config_shape(self) -> None:
+        """Build now if the layer was given ``input_shape``/``batch_input_shape``."""
+        if self._batch_input_shape is not None:
+            self._maybe_build(self._batch_input_shape)
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if flat and all(isinstance(t, KerasTensor) for t in flat):
+            return self._symbolic_call(inputs, kwargs)
+        if any(isinstance(t, KerasTensor) for t in flat):
+            raise invalid_type(
+                f"Layer '{self.name}' was called with a mix of symbolic and real tensors.",
+                received={"inputs": inputs},
+            )
+        return super().__call__(inputs, *args, **kwargs)
+
+    def forward(self, inputs: Any, training: bool | None = None) -> Any:
+        """Run :meth:`call`, building the layer from the first real input seen."""
+        inputs = _as_tensor(inputs)
+        shape = _shape_of(inputs)
+        if not self.built:
+            self._maybe_build(shape)
+        else:
+            self.check_input_shape(shape)
+        return self.call(inputs, training=training)
+
+    def _symbolic_call(self, inputs: Any, kwargs: dict[str, Any]) -> Any:
+        list_input = isinstance(inputs, (list, tuple))
+        flat: list[KerasTensor] = list(inputs) if list_input else [inputs]
+        shape = [t.shape for t in flat] if list_input else flat[0].shape
+        if self.built:
+            self.check_input_shape(shape)
+        else:
+            self._maybe_build(shape)
+        out_shape = self.compute_output_shape(shape)
+        node = Node(layer=self, inputs=flat, list_input=list_input, call_kwargs=dict(kwargs))
+        if isinstance(out_shape, list):
+            node.outputs = [
+                KerasTensor(s, node, i, f"{self.name}_{i}") for i, s in enumerate(out_shape)
+            ]
+            return list(node.outputs)
+        node.outputs = [KerasTensor(out_shape, node, 0, self.name)]
+        return node.outputs[0]
+
+    # ------------------------------------------------------------------ trainable
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        self._apply_trainable()
+
+    def _apply_trainable(self) -> None:
+        for p in self.parameters(recurse=False):
+            p.requires_grad_(self._trainable)
+        for child in self.children():
+            if isinstance(child, Layer):
+                child.trainable = self._trainable
+            else:
+                for p in child.parameters():
+                    p.requires_grad_(self._trainable)
+
+    # ------------------------------------------------------------------ weights
+    def keras_weight_names(self) -> list[str]:
+        """Names (attribute paths) of the weights in Keras order; default: params then buffers."""
+        names = [n for n, _ in self.named_parameters(recurse=False)]
+        names += [n for n, b in self.named_buffers(recurse=False) if b.is_floating_point()]
+        return names
+
+    def to_keras_layout(self, name: str, array: np.ndarray) -> np.ndarray:
+        """Convert a stored weight to Keras' layout (e.g. OIHW -> HWIO). Default: as is."""
+        return array
+
+    def from_keras_layout(self, name: str, array: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`to_keras_layout`."""
+        return array
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as NumPy arrays in Keras order and shapes (kernel HWIO, Dense (in, out))."""
+        state = dict(self.named_parameters(recurse=False)) | dict(self.named_buffers(recurse=False))
+        return [
+            self.to_keras_layout(n, state[n].detach().cpu().numpy().copy())
+            for n in self.keras_weight_names()
+        ]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Set weights from NumPy arrays in Keras order and shapes; checks every shape first."""
+        names = self.keras_weight_names()
+        if len(weights) != len(names):
+            raise invalid_value(
+                f"Layer '{self.name}': set_weights got {len(weights)} arrays but the layer "
+                f"has {len(names)} weights ({', '.join(names)}).",
+                received={"len(weights)": len(weights)},
+            )
+        state = dict(self.named_parameters(recurse=False)) | dict(self.named_buffers(recurse=False))
+        converted = []
+        for n, w in zip(names, weights, strict=True):
+            arr = self.from_keras_layout(n, np.asarray(w))
+            if tuple(arr.shape) != tuple(state[n].shape):
+                expected = self.to_keras_layout(n, np.empty(tuple(state[n].shape))).shape
+                raise invalid_value(
+                    f"Layer '{self.name}': weight '{n}' has the wrong shape.",
+                    expected=f"shape {tuple(expected)}",
+                    received={f"{n}.shape": tuple(np.asarray(w).shape)},
+                )
+            converted.append(arr)
+        with torch.no_grad():
+            for n, arr in zip(names, converted, strict=True):
+                state[n].copy_(torch.as_tensor(arr, dtype=state[n].dtype))
+
+    def count_params(self) -> int:
+        """Number of parameters (trainable and not); BatchNorm statistics are buffers."""
+        return sum(p.numel() for p in self.parameters())
+
+    # ------------------------------------------------------------------ regularization
+    def regularization_losses(self) -> list[torch.Tensor]:
+        """Penalties to add to the training loss: weight regularizers plus activity ones."""
+        return list(self._activity_losses)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+
+def _as_tensor(inputs: Any) -> Any:
+    if isinstance(inputs, np.ndarray):
+        if not np.issubdtype(inputs.dtype, np.number):
+            raise invalid_type(
+                "Layer inputs must be numeric arrays.", received={"dtype": str(inputs.dtype)}
+            )
+        return torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))
+    if isinstance(inputs, (list, tuple)):
+        return [_as_tensor(t) for t in inputs]
+    return inputs
+
+
+def _shape_of(inputs: Any) -> Any:
+    if isinstance(inputs, (list, tuple)):
+        return [_shape_of(t) for t in inputs]
+    return (None, *tuple(inputs.shape[1:]))
