@@ -216,7 +216,7 @@ def download(
 def find_or_download(
     filename: str,
     *,
-    url: str,
+    url: str | Sequence[str],
     sha256: str,
     subdir: str,
     search_dirs: Sequence[Path] = (),
@@ -230,7 +230,8 @@ def find_or_download(
 
     Args:
         filename: The file's name, e.g. ``"train-images-idx3-ubyte.gz"``.
-        url: The official address to download it from.
+        url: The official address to download it from, or several mirrors
+            tried in order until one can be reached.
         sha256: The expected digest, 64 hex characters.
         subdir: The cache sub-folder, e.g. ``"datasets/mnist"``.
         search_dirs: Folders to look in first, e.g. ``[d / "mnist" for d in data_dirs()]``.
@@ -242,9 +243,11 @@ def find_or_download(
     Raises:
         ValueError: A file found in ``search_dirs`` has the wrong digest (it is
             not touched: it is the user's file), or the download has the wrong digest.
-        DownloadError: The file is nowhere locally and cannot be downloaded.
+        DownloadError: The file is nowhere locally and no URL can be reached;
+            the message says where to place the file by hand.
     """
     expected = _check_sha256_argument(sha256)
+    urls = [url] if isinstance(url, str) else list(url)
     for folder in search_dirs:
         candidate = Path(folder) / filename
         if candidate.is_file():
@@ -256,7 +259,7 @@ def find_or_download(
                         "digest differs.",
                         expected=f"sha256={expected}",
                         received={"sha256": actual},
-                        hint=f"Replace it with the official file from {url}, or remove it "
+                        hint=f"Replace it with the official file from {urls[0]}, or remove it "
                         "so that cnnkit downloads the file into its cache.",
                     )
                 )
@@ -271,4 +274,19 @@ def find_or_download(
             stacklevel=2,
         )
         cached.unlink()
-    return download(url, cached, expected, progress=progress)
+    failures = []
+    for u in urls:
+        try:
+            return download(u, cached, expected, progress=progress)
+        except DownloadError as err:
+            failures.append(err)
+    if len(failures) == 1 and not search_dirs:
+        raise failures[0]
+    tried = "; ".join(str(f).split(" If this machine is offline")[0] for f in failures)
+    places = [str(cached)] + [str(Path(d) / filename) for d in search_dirs]
+    raise DownloadError(
+        f"{filename} was not found locally and could not be downloaded. {tried} If this "
+        f"machine is offline, download {urls[0]} on another machine and place it at one of: "
+        + ", ".join(places)
+        + " (a folder in the CNNKIT_DATA environment variable is searched as well)."
+    ) from failures[-1]

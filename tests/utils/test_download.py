@@ -149,3 +149,33 @@ def test_offline_message_names_url_and_destination(home):
 def test_bad_sha256_argument(tmp_path, bad):
     with pytest.raises(ValueError, match=r"`sha256` must be the file's SHA-256 digest"):
         download("http://127.0.0.1:1/x", tmp_path / "x", bad, progress=False)
+
+
+def test_mirrors_are_tried_in_order(home):
+    dead = closed_port_url("data.bin")
+    with serve({"data.bin": PAYLOAD}) as server:
+        path = find_or_download(
+            "data.bin", url=[dead, f"{server.url}/data.bin"], sha256=DIGEST, subdir="ds"
+        )
+        assert server.requests == ["data.bin"]
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_all_mirrors_down_lists_each_url_and_every_place(tmp_path, home):
+    first, second = closed_port_url("data.bin"), closed_port_url("data.bin")
+    local = tmp_path / "shared" / "ds"
+    with pytest.raises(DownloadError) as info:
+        find_or_download(
+            "data.bin",
+            url=[first, second],
+            sha256=DIGEST,
+            subdir="ds",
+            search_dirs=[local],
+            progress=False,
+        )
+    message = str(info.value)
+    assert "data.bin was not found locally and could not be downloaded" in message
+    assert f"Could not download {first}" in message
+    assert f"Could not download {second}" in message
+    assert str(home / "ds" / "data.bin") in message
+    assert str(local / "data.bin") in message
