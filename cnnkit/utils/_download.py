@@ -245,6 +245,8 @@ def find_or_download(
             not touched: it is the user's file), or the download has the wrong digest.
         DownloadError: The file is nowhere locally and no URL can be reached;
             the message says where to place the file by hand.
+        FileNotFoundError: The file is nowhere locally and ``url`` is empty
+            (a file that cannot be downloaded).
     """
     expected = _check_sha256_argument(sha256)
     urls = [url] if isinstance(url, str) else list(url)
@@ -259,8 +261,8 @@ def find_or_download(
                         "digest differs.",
                         expected=f"sha256={expected}",
                         received={"sha256": actual},
-                        hint=f"Replace it with the official file from {urls[0]}, or remove it "
-                        "so that cnnkit downloads the file into its cache.",
+                        hint="Replace it with the official file, or remove it so that cnnkit "
+                        f"fetches the file into its cache (from {urls[0] if urls else 'nowhere'}).",
                     )
                 )
             return candidate
@@ -274,6 +276,12 @@ def find_or_download(
             stacklevel=2,
         )
         cached.unlink()
+    places = [str(cached)] + [str(Path(d) / filename) for d in search_dirs]
+    if not urls:
+        raise FileNotFoundError(
+            f"{filename} was not found in any of: {', '.join(places)}. It cannot be "
+            "downloaded; set the CNNKIT_DATA environment variable to the folder that holds it."
+        )
     failures = []
     for u in urls:
         try:
@@ -283,7 +291,6 @@ def find_or_download(
     if len(failures) == 1 and not search_dirs:
         raise failures[0]
     tried = "; ".join(str(f).split(" If this machine is offline")[0] for f in failures)
-    places = [str(cached)] + [str(Path(d) / filename) for d in search_dirs]
     raise DownloadError(
         f"{filename} was not found locally and could not be downloaded. {tried} If this "
         f"machine is offline, download {urls[0]} on another machine and place it at one of: "

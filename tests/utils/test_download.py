@@ -179,3 +179,8 @@ def test_all_mirrors_down_lists_each_url_and_every_place(tmp_path, home):
     assert f"Could not download {second}" in message
     assert str(home / "ds" / "data.bin") in message
     assert str(local / "data.bin") in message
+
+
+def test_no_url_and_no_local_copy(tmp_path, home):
+    with pytest.raises(FileNotFoundError, match=r"data.bin was not found in any of: .*cannot be"):
+        find_or_download("data.bin", url=[], sha256=DIGEST, subdir="ds", search_dirs=[tmp_path])
