@@ -1,0 +1,240 @@
+"""``Sequential``: a plain stack of layers, built as soon as its input shape is known."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from torch import nn
+
+from cnnkit._errors import invalid_type, invalid_value
+from cnnkit.layers import InputLayer, KerasTensor, Layer
+from cnnkit.models._model import Model, unknown_input_shape_error
+from cnnkit.models._serialization import deserialize_layer, serialize_layer
+
+__all__ = ["Sequential"]
+
+
+def _out_shape(result: Any) -> Any:
+    if isinstance(result, (list, tuple)):
+        return [t.shape for t in result]
+    return result.shape
+
+
+class Sequential(Model):
+    """A linear stack of layers, like ``keras.Sequential``.
+
+    The input shape comes from ``input_shape=`` on the first layer, from a
+    leading ``Input(shape=...)``, from :meth:`build`, or from the first batch;
+    every layer is built (weights created, shapes checked) as soon as it is known.
+
+    Args:
+        layers: Layers to add in order; may start with ``Input(shape=...)``.
+        name: Model name; automatic (``sequential``, ``sequential_1``, ...) when None.
+        trainable: False freezes every layer.
+
+    Example:
+        >>> model = Sequential([Input(shape=(28, 28, 1)), Conv2D(32, 3, activation="relu")])
+        >>> model.output_shape
+        (None, 26, 26, 32)
+    """
+
+    def __init__(
+        self,
+        layers: Iterable[Any] | None = None,
+        name: str | None = None,
+        trainable: bool = True,
+        **kwargs: Any,
+    ):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._input_layer: InputLayer | None = None
+        self._stack: list[nn.Module] = []
+        #: (input shape, output shape) of every layer once the model is built.
+        self._shapes: list[tuple[Any, Any]] = []
+        if layers is not None:
+            if isinstance(layers, (Layer, KerasTensor)):
+                layers = [layers]
+            for layer in layers:
+                self.add(layer)
+
+    # ------------------------------------------------------------------ building the stack
+    def add(self, layer: Any) -> None:
+        """Append a layer (or a leading ``Input``); builds it at once when shapes are known.
+
+        Raises:
+            TypeError: ``layer`` is not a cnnkit layer.
+            ValueError: a second ``Input``, a duplicate layer name, or the layer does
+                not accept the current output shape (the layer's own check).
+        """
+        input_layer = _as_input_layer(layer)
+        if input_layer is not None:
+            if self._stack or self._input_layer is not None:
+                raise invalid_value(
+                    f"Sequential '{self.name}': an Input can only be the first entry.",
+                    received={"layer": input_layer.name, "position": len(self._stack)},
+                )
+            self._input_layer = input_layer
+            return
+        if not isinstance(layer, Layer):
+            raise invalid_type(
+                f"Sequential '{self.name}': add() expects a cnnkit layer (or Input(...)).",
+                received={"layer": type(layer).__name__},
+                hint="Plain torch modules have no shape inference; wrap them in a "
+                "cnnkit.layers.Layer subclass, or subclass cnnkit.models.Model.",
+            )
+        if layer.name in self._modules or any(layer.name == m.name for m in self._stack):
+            raise invalid_value(
+                f"Sequential '{self.name}': layer names must be unique; "
+                f"'{layer.name}' is already in the model.",
+                received={"name": layer.name},
+            )
+        in_shape = self._next_input_shape(layer)
+        if in_shape is not None:
+            # Build first so that a layer that rejects the shape is not half-added.
+            out_shape = _out_shape(layer(KerasTensor(in_shape)))
+            self._shapes.append((in_shape, out_shape))
+            self.built = True
+            self._build_input_shape = self._shapes[0][0]
+        try:
+            self.add_module(layer.name, layer)
+        except KeyError as err:
+            if in_shape is not None:
+                self._shapes.pop()
+            raise invalid_value(
+                f"Sequential '{self.name}': layer name '{layer.name}' clashes with a model "
+                "attribute; give the layer another name.",
+                received={"name": layer.name},
+            ) from err
+        self._stack.append(layer)
+        if not self._trainable:
+            layer.trainable = False
+
+    def _next_input_shape(self, layer: Layer) -> Any:
+        if self._shapes:
+            return self._shapes[-1][1]
+        if self._stack:  # an earlier layer is waiting for its input shape
+            return None
+        if self._input_layer is not None:
+            return self._input_shape_of_input_layer()
+        return layer._batch_input_shape or self._build_input_shape
+
+    def _input_shape_of_input_layer(self) -> Any:
+        layer = self._input_layer
+        return None if layer is None else tuple(layer._batch_input_shape)
+
+    def pop(self) -> nn.Module:
+        """Remove and return the last layer.
+
+        Raises:
+            ValueError: the model has no layers.
+        """
+        if not self._stack:
+            raise invalid_value(
+                f"Sequential '{self.name}': pop() on a model with no layers.",
+                received={"len(layers)": 0},
+            )
+        layer = self._stack.pop()
+        del self._modules[layer.name]
+        if len(self._shapes) > len(self._stack):
+            self._shapes.pop()
+        return layer
+
+    @property
+    def layers(self) -> list[nn.Module]:
+        """The layers in order (a leading ``Input`` is not listed, as in Keras)."""
+        return list(self._stack)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build every layer for ``input_shape`` (batch axis first), e.g. ``(None, 28, 28, 1)``."""
+        if input_shape is None:
+            input_shape = self._known_input_shape()
+            if input_shape is None:
+                raise unknown_input_shape_error(self.name, "build")
+        shape: Any = (None, *tuple(input_shape)[1:])
+        shapes = []
+        for layer in self._stack:
+            out = _out_shape(layer(KerasTensor(shape)))
+            shapes.append((shape, out))
+            shape = out
+        self._shapes = shapes
+        self.built = True
+        self._build_input_shape = shapes[0][0] if shapes else (None, *tuple(input_shape)[1:])
+
+    def _known_input_shape(self) -> Any:
+        if self._shapes:
+            return self._shapes[0][0]
+        if self._input_layer is not None:
+            return self._input_shape_of_input_layer()
+        if self._stack and self._stack[0]._batch_input_shape is not None:
+            return self._stack[0]._batch_input_shape
+        return super()._known_input_shape()
+
+    def _require_built(self, action: str) -> None:
+        if not self.built or len(self._shapes) != len(self._stack):
+            shape = self._known_input_shape()
+            if shape is None:
+                raise unknown_input_shape_error(self.name, action)
+            self.build(shape)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape for ``input_shape``, layer by layer."""
+        shape: Any = (None, *tuple(input_shape)[1:])
+        if self._shapes and self._shapes[0][0] == shape:
+            return self._shapes[-1][1]
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def check_input_shape(self, input_shape: Any) -> None:
+        """Delegate to the first layer's check (the model has no rule of its own)."""
+        if self._stack and isinstance(self._stack[0], Layer):
+            self._stack[0].check_input_shape(input_shape)
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if not self.built or len(self._shapes) != len(self._stack):
+            self.build(input_shape)
+            self._apply_trainable()
+
+    # ------------------------------------------------------------------ running
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        """Run the layers in order on a Keras-layout batch."""
+        x = inputs
+        for layer in self._stack:
+            x = layer(x, training=training)
+        return x
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        """``{"name", "trainable", "layers": [...]}`` with a leading InputLayer when present."""
+        entries = [self._input_layer] if self._input_layer is not None else []
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": [serialize_layer(layer) for layer in [*entries, *self._stack]],
+        }
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict[str, type] | None = None
+    ) -> Sequential:
+        """Rebuild from :meth:`get_config` output (unbuilt weights are freshly initialised)."""
+        layers = [deserialize_layer(entry, custom_objects) for entry in config.get("layers", [])]
+        return cls(layers, name=config.get("name"), trainable=config.get("trainable", True))
+
+
+def _as_input_layer(layer: Any) -> InputLayer | None:
+    if isinstance(layer, InputLayer):
+        return layer
+    if (
+        isinstance(layer, KerasTensor)
+        and layer.node is not None
+        and isinstance(layer.node.layer, InputLayer)
+    ):
+        return layer.node.layer
+    if isinstance(layer, KerasTensor):
+        raise invalid_type(
+            "Sequential: only the output of Input(...) can be added as a tensor; "
+            "add layers, not tensors of a functional graph.",
+            received={"layer": layer},
+        )
+    return None

@@ -1,0 +1,122 @@
+"""Keras' training methods on ``Model``, as thin delegations to ``cnnkit.training``.
+
+Keras puts ``compile``/``fit``/``evaluate``/``predict`` on the model, so cnnkit
+does too, but the engine lives one package down the import table
+(``cnnkit.training`` imports ``cnnkit.models``). Each method therefore imports
+the engine *inside its body*: the one sanctioned exception to "imports flow
+downward only" (DESIGN.md), and it keeps ``import cnnkit.models`` free of the
+engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnkit._errors import invalid_value
+
+__all__ = ["TrainingMixin"]
+
+
+class TrainingMixin:
+    """``compile``, ``fit``, ``evaluate``, ``predict`` and friends for :class:`Model`.
+
+    The trainer is stored with ``object.__setattr__`` so that it never becomes
+    part of the ``nn.Module`` tree or the ``state_dict``.
+    """
+
+    #: Set to True by callbacks (EarlyStopping, TerminateOnNaN) to end ``fit``.
+    stop_training: bool = False
+
+    def compile(
+        self,
+        optimizer: Any = "adam",
+        loss: Any = None,
+        metrics: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Configure training: optimizer, loss and metrics, with Keras' names.
+
+        Args:
+            optimizer: Name (``"adam"``, ``"sgd"``, ...) or optimizer object; Adam 1e-3
+                by default, like Keras.
+            loss: Loss name or callable, e.g. ``"sparse_categorical_crossentropy"``.
+            metrics: List of metric names or objects, e.g. ``["accuracy"]``.
+            **kwargs: Passed on to :class:`cnnkit.training.Trainer` (``loss_weights``,
+                ``device``, ``mixed_precision``, ``jit_compile``, ...).
+        """
+        from cnnkit.training import Trainer
+
+        trainer = Trainer(self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        object.__setattr__(self, "_trainer", trainer)
+
+    def _require_trainer(self, method: str) -> Any:
+        trainer = self.__dict__.get("_trainer")
+        if trainer is None:
+            raise invalid_value(
+                f"Model '{getattr(self, 'name', type(self).__name__)}' is not compiled: "
+                f"call model.compile(...) before model.{method}().",
+                received={"method": method},
+                hint="For example: model.compile(optimizer='adam', "
+                "loss='sparse_categorical_crossentropy', metrics=['accuracy']).",
+            )
+        return trainer
+
+    @property
+    def optimizer(self) -> Any:
+        """The torch optimizer created by :meth:`compile`, or None before it."""
+        trainer = self.__dict__.get("_trainer")
+        return None if trainer is None else trainer.optimizer
+
+    @property
+    def compiled(self) -> bool:
+        """Whether :meth:`compile` has been called."""
+        return self.__dict__.get("_trainer") is not None
+
+    def fit(self, *args: Any, **kwargs: Any) -> Any:
+        """Train; see :meth:`cnnkit.training.Trainer.fit`. Returns a ``History``."""
+        return self._require_trainer("fit").fit(*args, **kwargs)
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
+        """Loss and metrics on data; see :meth:`cnnkit.training.Trainer.evaluate`."""
+        return self._require_trainer("evaluate").evaluate(*args, **kwargs)
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", **kwargs: Any):
+        """Outputs for ``x`` as NumPy; works without :meth:`compile`."""
+        trainer = self.__dict__.get("_trainer")
+        if trainer is not None:
+            return trainer.predict(x, batch_size=batch_size, verbose=verbose, **kwargs)
+        from cnnkit.training import predict
+
+        return predict(
+            self, x, batch_size=32 if batch_size is None else batch_size, verbose=verbose
+        )
+
+    def train_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+        """One optimisation step on one batch; see ``Trainer.train_on_batch``."""
+        return self._require_trainer("train_on_batch").train_on_batch(*args, **kwargs)
+
+    def test_on_batch(self, *args: Any, **kwargs: Any) -> Any:
+        """Loss and metrics on one batch; see ``Trainer.test_on_batch``."""
+        return self._require_trainer("test_on_batch").test_on_batch(*args, **kwargs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """Outputs for one batch as NumPy; works without :meth:`compile`."""
+        trainer = self.__dict__.get("_trainer")
+        if trainer is not None:
+            return trainer.predict_on_batch(x)
+        from cnnkit.training import predict
+
+        return predict(self, x, batch_size=len(x), verbose=0)
+
+    # Old course code calls the *_generator names; Keras 2.x made them aliases.
+    def fit_generator(self, *args: Any, **kwargs: Any) -> Any:
+        """Alias of :meth:`fit` (Keras 1/2 name)."""
+        return self.fit(*args, **kwargs)
+
+    def evaluate_generator(self, *args: Any, **kwargs: Any) -> Any:
+        """Alias of :meth:`evaluate` (Keras 1/2 name)."""
+        return self.evaluate(*args, **kwargs)
+
+    def predict_generator(self, *args: Any, **kwargs: Any) -> Any:
+        """Alias of :meth:`predict` (Keras 1/2 name)."""
+        return self.predict(*args, **kwargs)
