@@ -24,6 +24,8 @@ import torch
 from torch import nn
 
 from cnnkit._errors import format_error, invalid_type, invalid_value
+from cnnkit.layers._regularizers import get_regularizer, serialize_regularizer
+from cnnkit.layers._weights import WeightsMixin
 
 __all__ = ["InputSpec", "KerasTensor", "Layer", "Node", "Shape", "reset_layer_names"]
 
@@ -113,7 +115,7 @@ class InputSpec:
     layout: str = ""
 
 
-class Layer(nn.Module):
+class Layer(WeightsMixin, nn.Module):
     """Base class of every cnnkit layer; a real :class:`torch.nn.Module`.
 
     Subclasses implement :meth:`build` (create weights for an input shape),
@@ -130,6 +132,8 @@ class Layer(nn.Module):
         batch_input_shape: Full shape including the batch axis.
         batch_size: Fixed batch size to go with ``input_shape``.
         dtype: Accepted for Keras compatibility; only ``"float32"`` is supported.
+        activity_regularizer: Penalty on the layer's output (name or callable),
+            divided by the batch size as in Keras; see :meth:`regularization_losses`.
     """
 
     input_spec: InputSpec | None = None
@@ -145,6 +149,7 @@ class Layer(nn.Module):
         batch_input_shape: Sequence[int | None] | None = None,
         batch_size: int | None = None,
         dtype: Any = None,
+        activity_regularizer: Any = None,
         **kwargs: Any,
     ):
         super().__init__()
@@ -178,6 +183,11 @@ class Layer(nn.Module):
             self._batch_input_shape = None
         #: Activity-regularization losses from the latest forward pass.
         self._activity_losses: list[torch.Tensor] = []
+        self._regularizers: dict[str, Any] = {}
+        self._constraints: dict[str, Any] = {}
+        self.activity_regularizer = get_regularizer(
+            activity_regularizer, argument="activity_regularizer"
+        )
 
     # ------------------------------------------------------------------ API to override
     def build(self, input_shape: Any) -> None:
@@ -197,6 +207,8 @@ class Layer(nn.Module):
         config: dict[str, Any] = {"name": self.name, "trainable": self.trainable}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = serialize_regularizer(self.activity_regularizer)
         return config
 
     @classmethod
@@ -292,7 +304,11 @@ class Layer(nn.Module):
             self._maybe_build(shape)
         else:
             self.check_input_shape(shape)
-        return self.call(inputs, training=training)
+        outputs = self.call(inputs, training=training)
+        if self.activity_regularizer is not None:
+            # Keras divides the activity penalty by the batch size.
+            self._activity_losses = [self.activity_regularizer(outputs) / max(1, outputs.shape[0])]
+        return outputs
 
     def _symbolic_call(self, inputs: Any, kwargs: dict[str, Any]) -> Any:
         list_input = isinstance(inputs, (list, tuple))
@@ -331,63 +347,6 @@ class Layer(nn.Module):
             else:
                 for p in child.parameters():
                     p.requires_grad_(self._trainable)
-
-    # ------------------------------------------------------------------ weights
-    def keras_weight_names(self) -> list[str]:
-        """Names (attribute paths) of the weights in Keras order; default: params then buffers."""
-        names = [n for n, _ in self.named_parameters(recurse=False)]
-        names += [n for n, b in self.named_buffers(recurse=False) if b.is_floating_point()]
-        return names
-
-    def to_keras_layout(self, name: str, array: np.ndarray) -> np.ndarray:
-        """Convert a stored weight to Keras' layout (e.g. OIHW -> HWIO). Default: as is."""
-        return array
-
-    def from_keras_layout(self, name: str, array: np.ndarray) -> np.ndarray:
-        """Inverse of :meth:`to_keras_layout`."""
-        return array
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Weights as NumPy arrays in Keras order and shapes (kernel HWIO, Dense (in, out))."""
-        state = dict(self.named_parameters(recurse=False)) | dict(self.named_buffers(recurse=False))
-        return [
-            self.to_keras_layout(n, state[n].detach().cpu().numpy().copy())
-            for n in self.keras_weight_names()
-        ]
-
-    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
-        """Set weights from NumPy arrays in Keras order and shapes; checks every shape first."""
-        names = self.keras_weight_names()
-        if len(weights) != len(names):
-            raise invalid_value(
-                f"Layer '{self.name}': set_weights got {len(weights)} arrays but the layer "
-                f"has {len(names)} weights ({', '.join(names)}).",
-                received={"len(weights)": len(weights)},
-            )
-        state = dict(self.named_parameters(recurse=False)) | dict(self.named_buffers(recurse=False))
-        converted = []
-        for n, w in zip(names, weights, strict=True):
-            arr = self.from_keras_layout(n, np.asarray(w))
-            if tuple(arr.shape) != tuple(state[n].shape):
-                expected = self.to_keras_layout(n, np.empty(tuple(state[n].shape))).shape
-                raise invalid_value(
-                    f"Layer '{self.name}': weight '{n}' has the wrong shape.",
-                    expected=f"shape {tuple(expected)}",
-                    received={f"{n}.shape": tuple(np.asarray(w).shape)},
-                )
-            converted.append(arr)
-        with torch.no_grad():
-            for n, arr in zip(names, converted, strict=True):
-                state[n].copy_(torch.as_tensor(arr, dtype=state[n].dtype))
-
-    def count_params(self) -> int:
-        """Number of parameters (trainable and not); BatchNorm statistics are buffers."""
-        return sum(p.numel() for p in self.parameters())
-
-    # ------------------------------------------------------------------ regularization
-    def regularization_losses(self) -> list[torch.Tensor]:
-        """Penalties to add to the training loss: weight regularizers plus activity ones."""
-        return list(self._activity_losses)
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"

@@ -1,0 +1,272 @@
+"""Core layers: ``Dense``, ``Dropout``, ``Activation``, ``ReLU``, ``LeakyReLU``, ``Rescaling``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from cnnkit._errors import invalid_value
+from cnnkit.layers._activations import activation_name, get_activation
+from cnnkit.layers._args import positive_int
+from cnnkit.layers._base import InputSpec, Layer
+from cnnkit.layers._constraints import get_constraint, serialize_constraint
+from cnnkit.layers._initializers import get_initializer, serialize_initializer
+from cnnkit.layers._regularizers import get_regularizer, serialize_regularizer
+from cnnkit.layers._weights import Array, permute
+
+__all__ = ["Activation", "Dense", "Dropout", "LeakyReLU", "ReLU", "Rescaling"]
+
+
+class Dense(Layer):
+    """Fully connected layer on the last axis: ``(..., in)`` -> ``(..., units)``.
+
+    Args:
+        units: Output size (>= 1).
+        activation: Name, callable, or None (linear).
+        use_bias: Default True.
+        kernel_initializer: Default ``"glorot_uniform"``; bias_initializer default ``"zeros"``.
+        kernel_regularizer, bias_regularizer: Optional penalties.
+        kernel_constraint, bias_constraint: Optional projections.
+        **kwargs: ``name``, ``input_shape``, ``activity_regularizer``, ...
+
+    Weights: ``weight`` ``(units, in)`` (torch), shown by ``get_weights`` as ``(in, units)``.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ):
+        if "input_dim" in kwargs and kwargs.get("input_shape") is None:
+            kwargs["input_shape"] = (kwargs.pop("input_dim"),)  # Keras 2 spelling
+        super().__init__(**kwargs)
+        self.units = positive_int(units, "units", f"Dense '{self.name}'")
+        self.activation = get_activation(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = get_initializer(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = get_initializer(bias_initializer, "bias_initializer")
+        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
+        self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
+        self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
+        self.input_spec = InputSpec(min_ndim=2, layout="(batch, ..., features)")
+        self.in_features: int | None = None
+        self.build_from_config_shape()
+
+    def build(self, input_shape: tuple) -> None:
+        features = input_shape[-1]
+        if features is None:
+            raise invalid_value(
+                f"Dense '{self.name}': the last axis of the input must be known.",
+                received={"input_shape": input_shape},
+                hint="Put a Flatten (or a global pooling layer) before Dense.",
+            )
+        self.in_features = features
+        self.add_weight(
+            "weight",
+            (features, self.units),
+            self.kernel_initializer,
+            self.kernel_regularizer,
+            self.kernel_constraint,
+        )
+        if self.use_bias:
+            self.add_weight(
+                "bias",
+                (self.units,),
+                self.bias_initializer,
+                self.bias_regularizer,
+                self.bias_constraint,
+            )
+        else:
+            self.register_parameter("bias", None)
+        self.input_spec.axes = {-1: features}
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (*input_shape[:-1], self.units)
+
+    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        return self.activation(F.linear(inputs, self.weight, self.bias))
+
+    def to_keras_layout(self, name: str, array: Array) -> Array:
+        return permute(array, (1, 0)) if name == "weight" else array
+
+    def from_keras_layout(self, name: str, array: Array) -> Array:
+        return permute(array, (1, 0)) if name == "weight" else array
+
+    def param_formula(self) -> str | None:
+        if self.in_features is None:
+            return None
+        bias = f" + {self.units:,}" if self.use_bias else ""
+        return f"{self.in_features:,} × {self.units:,}{bias} = {self.count_params():,}"
+
+    def macs(self, input_shape: tuple, output_shape: tuple) -> int:
+        """``in · units`` per position (positions = product of the middle axes)."""
+        if self.in_features is None or any(v is None for v in input_shape[1:]):
+            return 0
+        positions = 1
+        for v in input_shape[1:-1]:
+            positions *= v
+        return positions * self.in_features * self.units
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {
+            "units": self.units,
+            "activation": activation_name(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": serialize_initializer(self.kernel_initializer),
+            "bias_initializer": serialize_initializer(self.bias_initializer),
+            "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+            "bias_regularizer": serialize_regularizer(self.bias_regularizer),
+            "kernel_constraint": serialize_constraint(self.kernel_constraint),
+            "bias_constraint": serialize_constraint(self.bias_constraint),
+        }
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, units={self.units}"
+
+
+class Dropout(Layer):
+    """Zero a fraction ``rate`` of inputs during training, scaling the rest by ``1/(1−rate)``.
+
+    Args:
+        rate: Drop probability in ``[0, 1)``.
+        noise_shape: Shape of the binary mask, broadcast over the input; None
+            entries take the input's size (e.g. ``(None, 1, 1, C)`` drops whole channels).
+        seed: Accepted for Keras compatibility; use ``torch.manual_seed`` for reproducibility.
+    """
+
+    def __init__(
+        self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any
+    ):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise invalid_value(
+                f"Dropout '{self.name}': `rate` must be a number in [0, 1).",
+                expected="0 <= rate < 1",
+                received={"rate": rate},
+            )
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self.build_from_config_shape()
+
+    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        active = self.training if training is None else training
+        if not active or self.rate == 0:
+            return inputs
+        if self.noise_shape is None:
+            return F.dropout(inputs, self.rate, training=True)
+        shape = [
+            s if m is None else m for m, s in zip(self.noise_shape, inputs.shape, strict=False)
+        ]
+        keep = torch.empty(shape, device=inputs.device, dtype=inputs.dtype).bernoulli_(
+            1 - self.rate
+        )
+        return inputs * keep / (1 - self.rate)
+
+    def get_config(self) -> dict[str, Any]:
+        noise = None if self.noise_shape is None else list(self.noise_shape)
+        return super().get_config() | {"rate": self.rate, "noise_shape": noise, "seed": self.seed}
+
+
+class Activation(Layer):
+    """Apply an activation by name or callable; shape unchanged."""
+
+    def __init__(self, activation: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.activation = get_activation(activation)
+        self.build_from_config_shape()
+
+    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        return self.activation(inputs)
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {"activation": activation_name(self.activation)}
+
+
+class ReLU(Layer):
+    """``min(max(x, threshold), max_value)`` with ``negative_slope`` below ``threshold``.
+
+    Args:
+        max_value: Upper cap (None: no cap; 6 gives ReLU6).
+        negative_slope: Slope below the threshold (default 0).
+        threshold: Where the slope changes (default 0).
+    """
+
+    def __init__(
+        self,
+        max_value: float | None = None,
+        negative_slope: float = 0.0,
+        threshold: float = 0.0,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        if (max_value is not None and max_value < 0) or negative_slope < 0:
+            raise invalid_value(
+                f"ReLU '{self.name}': `max_value` and `negative_slope` must be >= 0.",
+                received={"max_value": max_value, "negative_slope": negative_slope},
+            )
+        self.max_value = None if max_value is None else float(max_value)
+        self.negative_slope, self.threshold = float(negative_slope), float(threshold)
+        self.build_from_config_shape()
+
+    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        if self.negative_slope == 0 and self.threshold == 0:
+            y = F.relu(inputs)
+        else:
+            below = self.negative_slope * (inputs - self.threshold)
+            y = torch.where(inputs >= self.threshold, inputs, below)
+        return y if self.max_value is None else y.clamp_max(self.max_value)
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {
+            "max_value": self.max_value,
+            "negative_slope": self.negative_slope,
+            "threshold": self.threshold,
+        }
+
+
+class LeakyReLU(Layer):
+    """``x`` for ``x >= 0`` else ``negative_slope·x``; Keras default 0.3 (``alpha=`` too)."""
+
+    def __init__(self, negative_slope: float = 0.3, alpha: float | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        slope = negative_slope if alpha is None else alpha  # Keras 2 called it alpha
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)) or slope < 0:
+            raise invalid_value(
+                f"LeakyReLU '{self.name}': `negative_slope` must be a number >= 0.",
+                received={"negative_slope": slope},
+            )
+        self.negative_slope = float(slope)
+        self.build_from_config_shape()
+
+    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        return F.leaky_relu(inputs, self.negative_slope)
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {"negative_slope": self.negative_slope}
+
+
+class Rescaling(Layer):
+    """``x · scale + offset``, e.g. ``Rescaling(1/255)`` for 0–255 images."""
+
+    def __init__(self, scale: float, offset: float = 0.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.scale, self.offset = float(scale), float(offset)
+        self.build_from_config_shape()
+
+    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        return inputs * self.scale + self.offset
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {"scale": self.scale, "offset": self.offset}
