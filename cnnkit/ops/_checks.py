@@ -100,4 +100,10 @@ def as_image(x: Any, argument: str, where: str) -> np.ndarray:
             expected="ndim 2 or 3; pass one image, not a batch",
             received={f"{argument}.shape": array.shape},
         )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise invalid_value(
+            f"{where}: `{argument}` is empty.",
+            expected="at least one row and one column",
+            received={f"{argument}.shape": array.shape},
+        )
     return array
