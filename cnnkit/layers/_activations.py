@@ -23,54 +23,9 @@ def linear(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def relu(x: torch.Tensor) -> torch.Tensor:
-    """``max(x, 0)``."""
-    return F.relu(x)
-
-
-def relu6(x: torch.Tensor) -> torch.Tensor:
-    """``min(max(x, 0), 6)`` (MobileNet)."""
-    return F.relu6(x)
-
-
 def leaky_relu(x: torch.Tensor) -> torch.Tensor:
     """``x`` for ``x > 0`` else ``0.2·x`` (Keras' default slope for the named activation)."""
     return F.leaky_relu(x, 0.2)
-
-
-def elu(x: torch.Tensor) -> torch.Tensor:
-    """``x`` for ``x > 0`` else ``exp(x) − 1``."""
-    return F.elu(x)
-
-
-def selu(x: torch.Tensor) -> torch.Tensor:
-    """Scaled ELU with the self-normalising constants."""
-    return F.selu(x)
-
-
-def gelu(x: torch.Tensor) -> torch.Tensor:
-    """``x·Φ(x)``, the exact (erf) form as in Keras' default ``approximate=False``."""
-    return F.gelu(x)
-
-
-def silu(x: torch.Tensor) -> torch.Tensor:
-    """``x·sigmoid(x)``, also called swish."""
-    return F.silu(x)
-
-
-def sigmoid(x: torch.Tensor) -> torch.Tensor:
-    """``1 / (1 + exp(−x))``."""
-    return torch.sigmoid(x)
-
-
-def tanh(x: torch.Tensor) -> torch.Tensor:
-    """Hyperbolic tangent."""
-    return torch.tanh(x)
-
-
-def softplus(x: torch.Tensor) -> torch.Tensor:
-    """``log(1 + exp(x))``."""
-    return F.softplus(x)
 
 
 def softmax(x: torch.Tensor) -> torch.Tensor:
@@ -78,19 +33,21 @@ def softmax(x: torch.Tensor) -> torch.Tensor:
     return torch.softmax(x, dim=-1)
 
 
+#: Name -> function. Torch's own functions where their defaults equal Keras'
+#: (gelu is the exact erf form, Keras' default ``approximate=False``).
 ACTIVATIONS: dict[str, ActivationFn] = {
     "linear": linear,
-    "relu": relu,
-    "relu6": relu6,
+    "relu": F.relu,
+    "relu6": F.relu6,
     "leaky_relu": leaky_relu,
-    "elu": elu,
-    "selu": selu,
-    "gelu": gelu,
-    "swish": silu,
-    "silu": silu,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softplus": softplus,
+    "elu": F.elu,
+    "selu": F.selu,
+    "gelu": F.gelu,
+    "swish": F.silu,
+    "silu": F.silu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "softplus": F.softplus,
     "softmax": softmax,
 }
 

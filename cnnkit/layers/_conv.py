@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit._errors import invalid_value
-from cnnkit.layers._activations import activation_name, get_activation
 from cnnkit.layers._args import (
     normalize_data_format,
     normalize_padding,
@@ -23,18 +22,16 @@ from cnnkit.layers._args import (
     positive_int,
 )
 from cnnkit.layers._base import InputSpec, Layer
-from cnnkit.layers._constraints import get_constraint, serialize_constraint
-from cnnkit.layers._initializers import get_initializer, serialize_initializer
-from cnnkit.layers._regularizers import get_regularizer, serialize_regularizer
+from cnnkit.layers._kernel import KernelBiasMixin
 from cnnkit.layers._spatial import (
     apply_padding,
     channel_axis,
-    output_spatial,
     pad_pairs,
     spatial_formula,
     spatial_of,
     to_channels_first,
     to_channels_last,
+    windowed_output_shape,
 )
 from cnnkit.layers._weights import Array, permute
 
@@ -46,7 +43,7 @@ _LAYOUTS = {
 }
 
 
-class ConvBase(Layer):
+class ConvBase(KernelBiasMixin, Layer):
     """Shared machinery of N-d convolutions with Keras arguments."""
 
     rank: ClassVar[int] = 2
@@ -86,14 +83,16 @@ class ConvBase(Layer):
                 f"{who}: `filters` must be divisible by `groups`.",
                 received={"filters": filters, "groups": groups},
             )
-        self.activation = get_activation(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = get_initializer(kernel_initializer, "kernel_initializer")
-        self.bias_initializer = get_initializer(bias_initializer, "bias_initializer")
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
+        self._init_kernel_args(
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         layout = _LAYOUTS[n][self.data_format == "channels_first"]
         self.input_spec = InputSpec(ndim=n + 2, layout=layout)
         self.in_channels: int | None = None
@@ -124,38 +123,21 @@ class ConvBase(Layer):
         cin = self._channels_of(input_shape)
         self.compute_output_shape(input_shape)  # kernel-vs-input check before any weight
         self.in_channels = cin
-        self.add_weight(
-            "weight",
-            self._kernel_shape(cin),
-            self.kernel_initializer,
-            self.kernel_regularizer,
-            self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.add_weight(
-                "bias",
-                (self.filters,),
-                self.bias_initializer,
-                self.bias_regularizer,
-                self.bias_constraint,
-            )
-        else:
-            self.register_parameter("bias", None)
+        self._add_kernel_and_bias(self._kernel_shape(cin), self.filters)
         self.input_spec.axes = {channel_axis(self.data_format): cin}
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         self.check_input_shape(input_shape)
-        out = output_spatial(
+        return windowed_output_shape(
             f"{type(self).__name__} '{self.name}'",
+            input_shape,
+            self.data_format,
+            self.filters,
             self.padding,
-            spatial_of(input_shape, self.data_format),
             self.kernel_size,
             self.strides,
             self.dilation_rate,
         )
-        if self.data_format == "channels_last":
-            return (input_shape[0], *out, self.filters)
-        return (input_shape[0], self.filters, *out)
 
     # ------------------------------------------------------------------ forward
     def _conv(self, x: torch.Tensor, padding: tuple) -> torch.Tensor:
@@ -211,23 +193,19 @@ class ConvBase(Layer):
 
     def get_config(self) -> dict[str, Any]:
         padding = self.padding if isinstance(self.padding, str) else [list(p) for p in self.padding]
-        return super().get_config() | {
-            "filters": self.filters,
-            "kernel_size": list(self.kernel_size),
-            "strides": list(self.strides),
-            "padding": padding,
-            "data_format": self.data_format,
-            "dilation_rate": list(self.dilation_rate),
-            "groups": self.groups,
-            "activation": activation_name(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": serialize_initializer(self.kernel_initializer),
-            "bias_initializer": serialize_initializer(self.bias_initializer),
-            "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
-            "bias_regularizer": serialize_regularizer(self.bias_regularizer),
-            "kernel_constraint": serialize_constraint(self.kernel_constraint),
-            "bias_constraint": serialize_constraint(self.bias_constraint),
-        }
+        return (
+            super().get_config()
+            | {
+                "filters": self.filters,
+                "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides),
+                "padding": padding,
+                "data_format": self.data_format,
+                "dilation_rate": list(self.dilation_rate),
+                "groups": self.groups,
+            }
+            | self._kernel_config()
+        )
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, filters={self.filters}, kernel_size={self.kernel_size}"

@@ -11,15 +11,13 @@ from cnnkit._errors import invalid_value
 from cnnkit.layers._activations import activation_name, get_activation
 from cnnkit.layers._args import positive_int
 from cnnkit.layers._base import InputSpec, Layer
-from cnnkit.layers._constraints import get_constraint, serialize_constraint
-from cnnkit.layers._initializers import get_initializer, serialize_initializer
-from cnnkit.layers._regularizers import get_regularizer, serialize_regularizer
+from cnnkit.layers._kernel import KernelBiasMixin
 from cnnkit.layers._weights import Array, permute
 
 __all__ = ["Activation", "Dense", "Dropout", "LeakyReLU", "ReLU", "Rescaling"]
 
 
-class Dense(Layer):
+class Dense(KernelBiasMixin, Layer):
     """Fully connected layer on the last axis: ``(..., in)`` -> ``(..., units)``.
 
     Args:
@@ -51,14 +49,16 @@ class Dense(Layer):
             kwargs["input_shape"] = (kwargs.pop("input_dim"),)  # Keras 2 spelling
         super().__init__(**kwargs)
         self.units = positive_int(units, "units", f"Dense '{self.name}'")
-        self.activation = get_activation(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = get_initializer(kernel_initializer, "kernel_initializer")
-        self.bias_initializer = get_initializer(bias_initializer, "bias_initializer")
-        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
-        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
-        self.kernel_constraint = get_constraint(kernel_constraint, "kernel_constraint")
-        self.bias_constraint = get_constraint(bias_constraint, "bias_constraint")
+        self._init_kernel_args(
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+        )
         self.input_spec = InputSpec(min_ndim=2, layout="(batch, ..., features)")
         self.in_features: int | None = None
         self.build_from_config_shape()
@@ -72,23 +72,7 @@ class Dense(Layer):
                 hint="Put a Flatten (or a global pooling layer) before Dense.",
             )
         self.in_features = features
-        self.add_weight(
-            "weight",
-            (features, self.units),
-            self.kernel_initializer,
-            self.kernel_regularizer,
-            self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.add_weight(
-                "bias",
-                (self.units,),
-                self.bias_initializer,
-                self.bias_regularizer,
-                self.bias_constraint,
-            )
-        else:
-            self.register_parameter("bias", None)
+        self._add_kernel_and_bias((features, self.units), self.units)
         self.input_spec.axes = {-1: features}
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
@@ -119,17 +103,13 @@ class Dense(Layer):
         return positions * self.in_features * self.units
 
     def get_config(self) -> dict[str, Any]:
-        return super().get_config() | {
-            "units": self.units,
-            "activation": activation_name(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": serialize_initializer(self.kernel_initializer),
-            "bias_initializer": serialize_initializer(self.bias_initializer),
-            "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
-            "bias_regularizer": serialize_regularizer(self.bias_regularizer),
-            "kernel_constraint": serialize_constraint(self.kernel_constraint),
-            "bias_constraint": serialize_constraint(self.bias_constraint),
-        }
+        return (
+            super().get_config()
+            | {
+                "units": self.units,
+            }
+            | self._kernel_config()
+        )
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, units={self.units}"

@@ -207,23 +207,7 @@ class SeparableConv2D(ConvBase):
             self.depthwise_regularizer,
             self.depthwise_constraint,
         )
-        self.add_weight(
-            "pointwise_weight",
-            (1, 1, cin * m, self.filters),
-            self.kernel_initializer,
-            self.kernel_regularizer,
-            self.kernel_constraint,
-        )
-        if self.use_bias:
-            self.add_weight(
-                "bias",
-                (self.filters,),
-                self.bias_initializer,
-                self.bias_regularizer,
-                self.bias_constraint,
-            )
-        else:
-            self.register_parameter("bias", None)
+        self._add_kernel_and_bias((1, 1, cin * m, self.filters), self.filters, "pointwise_weight")
         self.input_spec.axes = {channel_axis(self.data_format): cin}
 
     def _conv(self, x: torch.Tensor, padding: tuple) -> torch.Tensor:

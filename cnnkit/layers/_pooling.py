@@ -17,12 +17,13 @@ from cnnkit.layers._args import normalize_data_format, normalize_padding, normal
 from cnnkit.layers._base import InputSpec, Layer
 from cnnkit.layers._spatial import (
     apply_padding,
-    output_spatial,
+    channel_axis,
     pad_pairs,
     spatial_formula,
     spatial_of,
     to_channels_first,
     to_channels_last,
+    windowed_output_shape,
 )
 
 __all__ = [
@@ -62,17 +63,16 @@ class _Pooling2D(Layer):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         self.check_input_shape(input_shape)
-        out = output_spatial(
+        return windowed_output_shape(
             f"{type(self).__name__} '{self.name}'",
+            input_shape,
+            self.data_format,
+            input_shape[channel_axis(self.data_format)],
             self.padding,
-            spatial_of(input_shape, self.data_format),
             self.pool_size,
             self.strides,
             (1, 1),
         )
-        if self.data_format == "channels_last":
-            return (input_shape[0], *out, input_shape[-1])
-        return (input_shape[0], input_shape[1], *out)
 
     def build(self, input_shape: tuple) -> None:
         self.compute_output_shape(input_shape)  # window-vs-input check at build time

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from cnnkit.layers._args import normalize_data_format, normalize_padding
 from cnnkit.layers._base import InputSpec, Layer
-from cnnkit.layers._spatial import spatial_of
+from cnnkit.layers._spatial import channel_axis, join_shape, spatial_of
 
 __all__ = ["Flatten", "ZeroPadding2D"]
 
@@ -74,9 +74,8 @@ class ZeroPadding2D(Layer):
         out = tuple(
             None if n is None else n + b + a for n, (b, a) in zip(sizes, self.padding, strict=True)
         )
-        if self.data_format == "channels_last":
-            return (input_shape[0], *out, input_shape[-1])
-        return (input_shape[0], input_shape[1], *out)
+        channels = input_shape[channel_axis(self.data_format)]
+        return join_shape(input_shape[0], out, channels, self.data_format)
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         (top, bottom), (left, right) = self.padding

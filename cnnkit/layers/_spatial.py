@@ -20,12 +20,14 @@ from cnnkit.ops import conv_output_size, conv_output_size_formula, same_padding
 __all__ = [
     "apply_padding",
     "channel_axis",
+    "join_shape",
     "output_spatial",
     "pad_pairs",
     "spatial_formula",
     "spatial_of",
     "to_channels_first",
     "to_channels_last",
+    "windowed_output_shape",
 ]
 
 Pairs = tuple[tuple[int, int], ...]
@@ -39,6 +41,15 @@ def channel_axis(data_format: str) -> int:
 def spatial_of(shape: Sequence[int | None], data_format: str) -> tuple[int | None, ...]:
     """The spatial sizes of a full (batch-first) shape."""
     return tuple(shape[1:-1]) if data_format == "channels_last" else tuple(shape[2:])
+
+
+def join_shape(
+    batch: int | None, spatial: Sequence[int | None], channels: int | None, data_format: str
+) -> tuple:
+    """A full shape from its parts, in the order ``data_format`` puts them."""
+    if data_format == "channels_last":
+        return (batch, *spatial, channels)
+    return (batch, channels, *spatial)
 
 
 def pad_pairs(
@@ -86,6 +97,22 @@ def output_spatial(
             )
         out.append(conv_output_size(n, k, s, (before, after), d))
     return tuple(out)
+
+
+def windowed_output_shape(
+    layer: str,
+    input_shape: Sequence[int | None],
+    data_format: str,
+    channels: int | None,
+    padding: Padding,
+    window: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+) -> tuple:
+    """Output shape of a convolution or pooling layer with ``channels`` output channels."""
+    sizes = spatial_of(input_shape, data_format)
+    out = output_spatial(layer, padding, sizes, window, strides, dilation)
+    return join_shape(input_shape[0], out, channels, data_format)
 
 
 def spatial_formula(
