@@ -1,5 +1,6 @@
 """Utilities: file download/cache/verify, label encoding, seeding, directory datasets."""
 
+from cnnkit.data import image_dataset_from_directory
 from cnnkit.utils._download import (
     DownloadError,
     cache_dir,
@@ -8,6 +9,8 @@ from cnnkit.utils._download import (
     find_or_download,
     sha256_of,
 )
+from cnnkit.utils._labels import to_categorical
+from cnnkit.utils._seed import set_random_seed
 
 __all__ = [
     "DownloadError",
@@ -15,5 +18,8 @@ __all__ = [
     "data_dirs",
     "download",
     "find_or_download",
+    "image_dataset_from_directory",
+    "set_random_seed",
     "sha256_of",
+    "to_categorical",
 ]

@@ -1,0 +1,194 @@
+"""A dataset of image files decoded in worker processes, one whole batch per task.
+
+The main process only draws the epoch's order and receives finished batches:
+each worker call decodes a list of files into one uint8 NHWC tensor with
+Pillow (:func:`decode_batch`) and returns it with the labels. Files that fail to
+decode are dropped from their batch, and the dataset warns once with their count
+and the first few paths.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from cnnkit.data._decode import DecodeSpec, decode_batch
+from cnnkit.data._order import draw_seed, epoch_permutation
+
+__all__ = ["DirectoryDataset", "default_workers"]
+
+_UNBATCHED_CHUNK = 32  # decode granularity when the user asks for single samples
+
+
+def default_workers() -> int:
+    """``min(4, CPU count)`` decoding processes."""
+    return min(4, os.cpu_count() or 1)
+
+
+class _EpochBatches(Sampler):
+    """Yields each batch's indices; a fresh (seed, epoch) permutation per pass."""
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int):
+        self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = epoch_permutation(self.n, self.seed, self.epoch) if self.shuffle else None
+        order = torch.arange(self.n) if order is None else order
+        self.epoch += 1
+        for start in range(0, self.n, self.batch_size):
+            yield order[start : start + self.batch_size].tolist()
+
+
+class _BatchSource(Dataset):
+    """Runs in the workers: ``source[indices]`` -> (images, labels, ok, bad)."""
+
+    def __init__(
+        self,
+        paths: list[str],
+        labels: np.ndarray | None,
+        spec: DecodeSpec,
+        label_mode: str | None,
+        num_classes: int,
+    ):
+        self.paths = np.asarray(paths)  # one array, not 1000s of str objects to refcount
+        self.labels = None if labels is None else torch.from_numpy(labels)
+        self.spec, self.label_mode, self.num_classes = spec, label_mode, num_classes
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def _encode(self, y: torch.Tensor) -> torch.Tensor:
+        if self.label_mode == "categorical":
+            return torch.nn.functional.one_hot(y, self.num_classes).float()
+        if self.label_mode == "binary":
+            return y.float().unsqueeze(1)
+        return y
+
+    def __getitem__(self, indices: list[int]) -> tuple[Any, ...]:
+        images, ok, bad = decode_batch(self.paths[indices].tolist(), self.spec)
+        labels = None if self.labels is None else self._encode(self.labels[indices])
+        return images, labels, ok, bad
+
+
+def _as_is(batch: Any) -> Any:
+    return batch  # the worker already built the whole batch
+
+
+class DirectoryDataset:
+    """Batches ``(x, y)`` of images from files; made by ``image_dataset_from_directory``.
+
+    Iterating yields, per batch, ``x`` float32 ``(batch, height, width,
+    channels)`` with values 0..255 (as Keras) and ``y``: int64 ``(batch,)``
+    for ``label_mode="int"``, float32 one-hot ``(batch, classes)`` for
+    ``"categorical"``, float32 ``(batch, 1)`` for ``"binary"``; just ``x`` when
+    there are no labels. With ``batch_size=None`` it yields single samples.
+
+    Attributes:
+        class_names: The class of each label index (None without inferred labels).
+        file_paths: The files, in the dataset's base order.
+        batch_size: Samples per batch (None: unbatched).
+    """
+
+    def __init__(
+        self,
+        file_paths: list[str],
+        labels: np.ndarray | None,
+        *,
+        class_names: list[str] | None,
+        label_mode: str | None,
+        num_classes: int,
+        spec: DecodeSpec,
+        batch_size: int | None,
+        shuffle: bool,
+        seed: int | None,
+        num_workers: int,
+    ) -> None:
+        self.file_paths = list(file_paths)
+        self.class_names = class_names
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.image_size = (spec.height, spec.width)
+        self._source = _BatchSource(self.file_paths, labels, spec, label_mode, num_classes)
+        self._has_labels = labels is not None
+        chunk = batch_size or _UNBATCHED_CHUNK
+        base = draw_seed() if seed is None else int(seed)
+        self._sampler = _EpochBatches(len(self.file_paths), chunk, shuffle, base)
+        self._num_workers = num_workers
+        self._loader: DataLoader | None = None
+        self.skipped: dict[str, str] = {}  # path -> reason, for files that failed to decode
+        self._warned = False
+
+    def __len__(self) -> int:
+        """Batches per epoch (samples per epoch when unbatched)."""
+        return len(self.file_paths) if self.batch_size is None else len(self._sampler)
+
+    def __repr__(self) -> str:
+        h, w = self.image_size
+        c = self._source.spec.channels
+        classes = "no labels" if not self._has_labels else f"{len(self.class_names or [])} classes"
+        return (
+            f"DirectoryDataset({len(self.file_paths)} files, {classes}, "
+            f"{len(self)} batches of {self.batch_size}, images {h}×{w}×{c})"
+        )
+
+    def _get_loader(self) -> DataLoader:
+        if self._loader is None:
+            workers = self._num_workers
+            self._loader = DataLoader(
+                self._source,
+                batch_size=None,
+                sampler=self._sampler,
+                collate_fn=_as_is,
+                num_workers=workers,
+                persistent_workers=workers > 0,
+                prefetch_factor=2 if workers > 0 else None,
+            )
+        return self._loader
+
+    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        for images, labels, ok, bad in self._get_loader():
+            if bad:
+                self.skipped.update(bad)
+                if not bool(ok.any()):
+                    continue
+                images = images[ok]
+                labels = None if labels is None else labels[ok]
+            yield images.to(torch.float32), labels
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            for x, y in self._batches():
+                if self.batch_size is not None:
+                    yield (x, y) if self._has_labels else x
+                elif self._has_labels:
+                    yield from zip(x, y, strict=True)
+                else:
+                    yield from x
+        finally:
+            self._warn_skipped()
+
+    def _warn_skipped(self) -> None:
+        if self.skipped and not self._warned:
+            self._warned = True
+            first = "; ".join(f"{p} ({why})" for p, why in list(self.skipped.items())[:3])
+            warnings.warn(
+                f"Skipped {len(self.skipped)} image file(s) that could not be decoded "
+                f"(corrupt, truncated or not an image); they are left out of every batch. "
+                f"First: {first}",
+                stacklevel=3,
+            )
+
+    def close(self) -> None:
+        """Stop the worker processes now (they also stop when the dataset is deleted)."""
+        self._loader = None
