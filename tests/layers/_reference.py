@@ -12,20 +12,6 @@ def tf_same_pads(n: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def conv2d_nhwc(x: np.ndarray, kernel: np.ndarray, strides=(1, 1), pads=((0, 0), (0, 0))):
-    """Cross-correlation of NHWC ``x`` with an HWIO ``kernel`` by explicit loops."""
-    x = np.pad(x, ((0, 0), *pads, (0, 0)))
-    n, h, w, _ = x.shape
-    kh, kw, _, out_c = kernel.shape
-    oh, ow = (h - kh) // strides[0] + 1, (w - kw) // strides[1] + 1
-    y = np.zeros((n, oh, ow, out_c))
-    for i in range(oh):
-        for j in range(ow):
-            patch = x[:, i * strides[0] : i * strides[0] + kh, j * strides[1] : j * strides[1] + kw]
-            y[:, i, j] = np.tensordot(patch, kernel, axes=([1, 2, 3], [0, 1, 2]))
-    return y
-
-
 def pool2d_nhwc(x: np.ndarray, k, s, pads, mode: str, include_pad: bool = False):
     """Max or mean pooling with padding cells ignored (or counted as zeros)."""
     n, c = x.shape[0], x.shape[-1]
