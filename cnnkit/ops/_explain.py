@@ -164,7 +164,11 @@ def explain_all(
     steps = [_explain_at(image, k, xp, pads, s, d, r, c) for r in range(oh) for c in range(ow)]
     output = np.array([step.value for step in steps]).reshape(oh, ow)
     formulas = tuple(
-        conv_output_size_formula(image.shape[a], k.shape[a], s[a], pads[a], d[a]) for a in (0, 1)
+        conv_output_size_formula(
+            image.shape[a], k.shape[a], s[a], padding if padding == "same" else pads[a], d[a]
+        )
+        + (f"  (same: {pads[a][0]} before, {pads[a][1]} after)" if padding == "same" else "")
+        for a in (0, 1)
     )
     return Trace(steps=steps, output=output, shape_formulas=formulas)
 
