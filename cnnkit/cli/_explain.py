@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cnnkit._errors import invalid_value, unknown_name
-from cnnkit.ops import KERNELS, PADDING_NAMES, explain, explain_all, kernel, parse_matrix
+from cnnkit.ops import PADDING_NAMES, explain, explain_all, parse_kernel, parse_matrix
 
 __all__ = ["add_arguments", "run"]
 
@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print one explanation (``--at``) or the trace of the whole output."""
     image = parse_matrix(args.image, "--image")
-    weights = kernel(args.kernel) if args.kernel in KERNELS else _matrix_or_name(args.kernel)
+    weights = parse_kernel(args.kernel, "--kernel")
     options = {
         "strides": _ints(args.strides, "--strides", (1, 2)),
         "padding": _padding(args.padding),
@@ -51,12 +51,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(explain(image, weights, at=_ints(args.at, "--at", (2,)), **options))
     return 0
-
-
-def _matrix_or_name(text: str):
-    if any(ch.isdigit() for ch in text):
-        return parse_matrix(text, "--kernel")
-    return kernel(text)  # unknown name: the error lists the names and the closest ones
 
 
 def _ints(text: str, option: str, counts: tuple[int, ...]) -> int | tuple[int, ...]:

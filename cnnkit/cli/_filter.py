@@ -16,7 +16,7 @@ from cnnkit.ops import (
     SCALES,
     apply_kernel,
     kernel_description,
-    parse_matrix,
+    parse_kernel,
     sample_image,
     suggested_scale,
 )
@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         for name in KERNELS:
             print(f"{name:<{width}}  {kernel_description(name)}")
         return 0
-    kernel = args.kernel if args.kernel in KERNELS else _custom_kernel(args.kernel)
+    # A name stays a name (apply_kernel looks it up); anything else is parsed as a matrix.
+    kernel = args.kernel if args.kernel in KERNELS else parse_kernel(args.kernel, "--kernel")
     scale = args.scale or suggested_scale(kernel)
     image = sample_image() if args.image is None else _read_image(Path(args.image))
     result = apply_kernel(image, kernel, scale=scale, grayscale=args.gray, padding=args.padding)
@@ -73,15 +74,6 @@ def run(args: argparse.Namespace) -> int:
     chosen = "" if args.scale else " (chosen from the kernel's sum; pass --scale to change)"
     print(f"wrote {output} ({w}×{h} px, kernel {label}, scale {scale}{chosen})")
     return 0
-
-
-def _custom_kernel(text: str) -> np.ndarray:
-    """A matrix given as text; a single word that is not a kernel name gets suggestions."""
-    if any(ch.isdigit() for ch in text):
-        return parse_matrix(text, "--kernel").astype(np.float64)
-    from cnnkit.ops import kernel
-
-    return kernel(text)  # raises the unknown-name error with close matches
 
 
 def _read_image(path: Path) -> np.ndarray:

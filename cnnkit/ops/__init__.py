@@ -15,7 +15,7 @@ from cnnkit.ops._correlate import convolve2d, correlate2d
 from cnnkit.ops._explain import Explanation, Trace, explain, explain_all
 from cnnkit.ops._kernels import KERNELS, kernel, kernel_description
 from cnnkit.ops._pad import PAD_MODES, pad
-from cnnkit.ops._parse import parse_matrix
+from cnnkit.ops._parse import parse_kernel, parse_matrix
 from cnnkit.ops._pool import POOL_MODES, POOL_PADDINGS, global_pool, pool2d
 from cnnkit.ops._shapes import (
     PADDING_NAMES,
@@ -50,6 +50,7 @@ __all__ = [
     "kernel_description",
     "make_test_card",
     "pad",
+    "parse_kernel",
     "parse_matrix",
     "pool2d",
     "same_padding",

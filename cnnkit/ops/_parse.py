@@ -7,8 +7,9 @@ import re
 import numpy as np
 
 from cnnkit._errors import invalid_type, invalid_value
+from cnnkit.ops._kernels import KERNELS, kernel
 
-__all__ = ["parse_matrix"]
+__all__ = ["parse_kernel", "parse_matrix"]
 
 
 def parse_matrix(text: str, argument: str = "matrix") -> np.ndarray:
@@ -73,3 +74,14 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def parse_kernel(text: str, argument: str = "kernel") -> np.ndarray:
+    """A kernel given as text: a name from ``KERNELS`` or a matrix such as ``"1 0 -1; 2 0 -2"``.
+
+    Text without digits is taken as a name, so a misspelt name gets the
+    unknown-name error with close matches rather than a parse error.
+    """
+    if isinstance(text, str) and (text in KERNELS or not any(ch.isdigit() for ch in text)):
+        return kernel(text)
+    return parse_matrix(text, argument)

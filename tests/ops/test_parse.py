@@ -35,3 +35,12 @@ def test_integers_floats_separators_and_typographic_minus():
 def test_errors(text, error, match):
     with pytest.raises(error, match=match):
         parse_matrix(text)
+
+
+def test_parse_kernel_names_and_matrices():
+    from cnnkit.ops import kernel, parse_kernel
+
+    np.testing.assert_array_equal(parse_kernel("sobel_x"), kernel("sobel_x"))
+    np.testing.assert_array_equal(parse_kernel("1 0 -1"), [[1, 0, -1]])
+    with pytest.raises(ValueError, match=r"Unknown kernel 'laplace'.*Did you mean 'laplacian_"):
+        parse_kernel("laplace")
