@@ -7,6 +7,7 @@ Initializers, regularizers and constraints are accepted by name or object.
 """
 
 from cnnkit.layers._activations import ACTIVATIONS, get_activation
+from cnnkit.layers._augment import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from cnnkit.layers._base import InputSpec, KerasTensor, Layer, Node, reset_layer_names
 from cnnkit.layers._constraints import (
     Constraint,
@@ -75,8 +76,12 @@ __all__ = [
     "NonNeg",
     "Ones",
     "Orthogonal",
+    "RandomFlip",
     "RandomNormal",
+    "RandomRotation",
+    "RandomTranslation",
     "RandomUniform",
+    "RandomZoom",
     "ReLU",
     "Regularizer",
     "Rescaling",
