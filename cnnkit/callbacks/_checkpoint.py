@@ -75,6 +75,11 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_since_save = 0
         self._last_batch_seen = -1
 
+    @property
+    def needs_batch_logs(self) -> bool:
+        """Tells the engine whether to build per-batch logs: only for ``save_freq=N``."""
+        return self.save_freq != "epoch"
+
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         # Keras keeps ``best`` across fit calls, so there is nothing to reset here.
         self._state_restored = False

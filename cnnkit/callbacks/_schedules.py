@@ -56,6 +56,11 @@ class ScheduleCallback(Callback):
         self._restored = False
         self._needs_sync = True
 
+    @property
+    def needs_batch_logs(self) -> bool:
+        """Tells the engine whether to call the batch hooks: only per-batch schedules."""
+        return self.update == "batch"
+
     def rates_at(self, step: int, n_groups: int) -> list[float]:
         """The rate of each of ``n_groups`` param groups at 0-based ``step``."""
         raise NotImplementedError
@@ -82,7 +87,6 @@ class ScheduleCallback(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if self.update == "epoch":
-            self.step = epoch
             self._apply(epoch)
             self.step = epoch + 1
         elif self._needs_sync:

@@ -94,6 +94,10 @@ class LambdaCallback(Callback):
             if name not in _HOOKS and name not in _ALIASES:
                 raise unknown_name("LambdaCallback hook", name, (*_HOOKS, *_ALIASES), argument=name)
             hooks[_ALIASES.get(name, name)] = fn
+        # The engine skips the batch hooks of callbacks that do not ask for them.
+        self.needs_batch_logs = any(
+            fn is not None for name, fn in hooks.items() if name.startswith("on_train_batch")
+        )
         for name, fn in hooks.items():
             if fn is None:
                 continue

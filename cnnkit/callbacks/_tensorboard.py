@@ -95,6 +95,11 @@ class TensorBoard(Callback):
         self._writers: dict[str, Any] = {}
         self._epoch_start = (0, 0.0)
 
+    @property
+    def needs_batch_logs(self) -> bool:
+        """Tells the engine whether to call the batch hooks: batch scalars or speed only."""
+        return self.update_freq != "epoch" or self.write_steps_per_second
+
     def writer(self, split: str) -> Any:
         """The ``SummaryWriter`` of ``"train"`` or ``"validation"``, created on first use."""
         if split not in self._writers:
@@ -108,8 +113,11 @@ class TensorBoard(Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self._epoch_start = (self.global_step, time.perf_counter())
 
-    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+    def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        # Counted when a batch begins, so a backup taken at any batch end sees batches done.
         self.global_step += 1
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
         if self.update_freq == "epoch" or self.global_step % self.update_freq:
             return
         writer = self.writer("train")

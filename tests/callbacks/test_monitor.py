@@ -6,7 +6,16 @@ import warnings
 
 import pytest
 
-from cnnkit.callbacks import Callback, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
+from cnnkit.callbacks import (
+    Callback,
+    CosineDecay,
+    EarlyStopping,
+    LambdaCallback,
+    ModelCheckpoint,
+    OneCycle,
+    ReduceLROnPlateau,
+    TensorBoard,
+)
 from cnnkit.callbacks._monitor import MonitorCallback, infer_mode
 from tests.callbacks._fakes import drive, series
 
@@ -108,3 +117,23 @@ def test_keras2_subclass_overriding_on_batch_end_is_called():
     drive(Old(), series("loss", [1.0]), steps=2, batch_logs=lambda e, b: {"loss": b / 10})
     assert seen == [(0, 0.0), (1, 0.1)]
     assert Old().get_state() == {}
+
+
+@pytest.mark.parametrize(
+    ("make", "needed"),
+    [
+        (lambda p: ModelCheckpoint(p / "m.cnnkit"), False),
+        (lambda p: ModelCheckpoint(p / "m.cnnkit", save_freq=10), True),
+        (lambda p: TensorBoard(p), False),
+        (lambda p: TensorBoard(p, update_freq=5), True),
+        (lambda p: TensorBoard(p, write_steps_per_second=True), True),
+        (lambda p: OneCycle(0.1), True),
+        (lambda p: CosineDecay(0.1, update="epoch"), False),
+        (lambda p: LambdaCallback(on_epoch_end=print), False),
+        (lambda p: LambdaCallback(on_batch_end=print), True),
+        (lambda p: LambdaCallback(on_train_batch_begin=print), True),
+    ],
+)
+def test_needs_batch_logs_tells_the_engine_which_hooks_matter(tmp_path, make, needed):
+    # The engine skips building per-batch logs unless a callback asks for them.
+    assert make(tmp_path).needs_batch_logs is needed
