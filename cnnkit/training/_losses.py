@@ -1,0 +1,168 @@
+"""Keras' classification and regression losses, computed stably from logits when possible.
+
+Every loss returns one value per sample (``reduction="none"``); the engine
+applies sample/class weights and Keras' ``sum_over_batch_size`` reduction.
+``from_logits=False`` means the model outputs probabilities. When the engine
+finds that the model ends in a softmax/sigmoid it feeds the *pre-activation*
+logits instead and sets ``logits=True`` in the call, so the loss uses
+``log_softmax``/``logsigmoid`` rather than ``log`` of a rounded probability.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from cnnkit._errors import invalid_type, invalid_value, unknown_name
+
+# Keras clips probabilities to [eps, 1 - eps] before taking logs.
+_EPSILON = 1e-7
+
+
+class Loss:
+    """Base class: a callable ``loss(y_true, y_pred, logits=None) -> (batch,)`` tensor.
+
+    Args:
+        from_logits: Whether ``y_pred`` holds logits (True) or probabilities.
+        label_smoothing: Mix the targets with the uniform distribution by this
+            fraction (0 disables it); crossentropy losses only.
+    """
+
+    name: ClassVar[str] = "loss"
+    #: What the last axis of the labels must look like: "sparse", "dense" or "any".
+    label_kind: ClassVar[str] = "any"
+    #: The activation whose logits the loss can use directly ("softmax"/"sigmoid").
+    pairs_with: ClassVar[str | None] = None
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, **_: Any) -> None:
+        if not 0.0 <= float(label_smoothing) < 1.0:
+            raise invalid_value(
+                f"{type(self).__name__}: `label_smoothing` must be in [0, 1).",
+                received={"label_smoothing": label_smoothing},
+            )
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+
+    def __call__(
+        self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool | None = None
+    ) -> torch.Tensor:
+        use_logits = self.from_logits if logits is None else logits
+        return self.per_sample(y_true, y_pred.float(), use_logits)
+
+    def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(from_logits={self.from_logits})"
+
+
+class CategoricalCrossentropy(Loss):
+    """``-Σ y·log p`` over the class axis; labels are one-hot (or soft) vectors."""
+
+    name = "categorical_crossentropy"
+    label_kind = "dense"
+    pairs_with = "softmax"
+
+    def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool) -> torch.Tensor:
+        y_true = y_true.to(y_pred.dtype)
+        if self.label_smoothing:
+            classes = y_pred.shape[-1]
+            y_true = y_true * (1.0 - self.label_smoothing) + self.label_smoothing / classes
+        if logits:
+            log_p = F.log_softmax(y_pred, dim=-1)
+        else:
+            probs = y_pred / y_pred.sum(dim=-1, keepdim=True)
+            log_p = probs.clamp(_EPSILON, 1.0 - _EPSILON).log()
+        return -(y_true * log_p).sum(dim=-1)
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Crossentropy with integer class labels ``(batch,)`` or ``(batch, 1)``."""
+
+    name = "sparse_categorical_crossentropy"
+    label_kind = "sparse"
+    pairs_with = "softmax"
+
+    def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool) -> torch.Tensor:
+        target = y_true.reshape(y_pred.shape[:-1]).long()
+        if logits:
+            return F.cross_entropy(
+                y_pred, target, reduction="none", label_smoothing=self.label_smoothing
+            )
+        log_p = (y_pred / y_pred.sum(dim=-1, keepdim=True)).clamp(_EPSILON, 1.0 - _EPSILON).log()
+        nll = -log_p.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        if self.label_smoothing:
+            smooth = -log_p.mean(dim=-1)
+            return (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
+        return nll
+
+
+class BinaryCrossentropy(Loss):
+    """Elementwise binary crossentropy averaged over the last axis; labels in [0, 1]."""
+
+    name = "binary_crossentropy"
+    pairs_with = "sigmoid"
+
+    def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool) -> torch.Tensor:
+        y_true = y_true.to(y_pred.dtype).reshape(y_pred.shape)
+        if self.label_smoothing:
+            y_true = y_true * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        if logits:
+            bce = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
+        else:
+            p = y_pred.clamp(_EPSILON, 1.0 - _EPSILON)
+            bce = -(y_true * p.log() + (1.0 - y_true) * (1.0 - p).log())
+        return _mean_last(bce)
+
+
+class MeanSquaredError(Loss):
+    """``mean((y_true - y_pred)²)`` over the last axis."""
+
+    name = "mean_squared_error"
+
+    def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool) -> torch.Tensor:
+        return _mean_last((y_true.to(y_pred.dtype).reshape(y_pred.shape) - y_pred).square())
+
+
+class MeanAbsoluteError(Loss):
+    """``mean(|y_true - y_pred|)`` over the last axis."""
+
+    name = "mean_absolute_error"
+
+    def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool) -> torch.Tensor:
+        return _mean_last((y_true.to(y_pred.dtype).reshape(y_pred.shape) - y_pred).abs())
+
+
+def _mean_last(values: torch.Tensor) -> torch.Tensor:
+    return values.mean(dim=-1) if values.ndim > 1 else values
+
+
+_BY_NAME: dict[str, type[Loss]] = {
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+}
+
+
+def get_loss(loss: str | Loss | type[Loss]) -> Loss:
+    """Resolve ``compile``'s ``loss``: a Keras name, a :class:`Loss` or its class."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, type) and issubclass(loss, Loss):
+        return loss()
+    if isinstance(loss, str):
+        key = loss.lower()
+        if key not in _BY_NAME:
+            raise unknown_name("loss", loss, _BY_NAME, argument="loss")
+        return _BY_NAME[key]()
+    raise invalid_type(
+        "compile(): `loss` must be a loss name or a cnnkit.training.losses.Loss.",
+        received={"loss": loss},
+        choices=sorted(_BY_NAME),
+    )

@@ -1,0 +1,359 @@
+"""The train/test/predict steps and loops that ``Trainer`` is built from.
+
+Hot path per training batch: forward (under autocast when asked), loss,
+``zero_grad(set_to_none=True)``, backward, optional clipping, optimizer step,
+and on-device metric accumulation; nothing is read back to Python here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from cnnkit._errors import invalid_value
+from cnnkit.callbacks._base import CallbackList
+from cnnkit.training._checks import check_lengths, check_positive_int, check_targets, check_verbose
+from cnnkit.training._data import ArrayData, Batch, as_tensor, make_data
+from cnnkit.training._fit_inputs import batch_weights, class_weight_table
+from cnnkit.training._progress import ProgressDisplay
+from cnnkit.training._state import (
+    capture_rng,
+    flatten_optimizer,
+    restore_rng,
+    unflatten_optimizer,
+)
+
+__all__ = ["StepsMixin", "predict"]
+
+
+def _no_labels() -> ValueError:
+    return invalid_value(
+        "The data yielded batches without labels; training and evaluation need (x, y) batches.",
+        hint="Yield (x, y) or (x, y, sample_weight) tuples, or pass y= with array inputs.",
+    )
+
+
+def _to_numpy(outputs: list[Any]) -> Any:
+    first = outputs[0]
+    if isinstance(first, (list, tuple)):
+        return [_to_numpy([o[i] for o in outputs]) for i in range(len(first))]
+    if isinstance(first, dict):
+        return {k: _to_numpy([o[k] for o in outputs]) for k in first}
+    return torch.cat([o.float() for o in outputs]).cpu().numpy()
+
+
+def predict_loop(
+    model: nn.Module,
+    forward: Callable[[torch.Tensor], Any],
+    data: Any,
+    progress: ProgressDisplay,
+    autocast: Callable[[], Any],
+) -> Any:
+    """Outputs of ``forward`` over ``data`` in eval mode under ``inference_mode``, as NumPy."""
+    outputs: list[Any] = []
+    was_training = model.training
+    model.eval()
+    progress.begin(data.steps)
+    step = 0
+    try:
+        with torch.inference_mode():
+            for step, (xb, _, _) in enumerate(data.epoch(), 1):
+                with autocast():
+                    outputs.append(forward(xb))
+                progress.update(step, dict)
+    finally:
+        model.train(was_training)
+    progress.end(step, {})
+    if not outputs:
+        raise invalid_value("predict(): the data holds no samples.", received={"steps": step})
+    return _to_numpy(outputs)
+
+
+def predict(model: nn.Module, x: Any, batch_size: int = 32, verbose: Any = 0, steps=None) -> Any:
+    """Outputs of an uncompiled ``model`` for ``x`` (array, Sequence or iterable) as NumPy.
+
+    Args:
+        model: Any ``nn.Module`` taking Keras-layout batches.
+        x: Inputs ``(samples, ...)``, or batches from a dataset/generator.
+        batch_size: Samples per forward pass (arrays only).
+        verbose: 0 silent, 1 progress bar, 2 one line, "auto" = 1.
+        steps: Batches to draw from a generator.
+    """
+    check_positive_int(batch_size, "batch_size")
+    params = next(model.parameters(), None)
+    device = params.device if params is not None else torch.device("cpu")
+    data = make_data(
+        x,
+        None,
+        None,
+        batch_size=batch_size,
+        device=device,
+        shuffle=False,
+        generator=None,
+        steps=steps,
+        role="predict",
+    )
+    from contextlib import nullcontext
+
+    return predict_loop(model, model, data, ProgressDisplay(check_verbose(verbose)), nullcontext)
+
+
+class StepsMixin:
+    """Steps and loops; expects the attributes that :class:`Trainer` sets up."""
+
+    model: nn.Module
+    device: torch.device
+
+    # ------------------------------------------------------------------ one step
+    def _forward_for_loss(self, xb: torch.Tensor) -> Any:
+        if self._final is not None:
+            with self._final.disabled():
+                return self._forward(xb)
+        return self._forward(xb)
+
+    def _loss_value(self, yb, y_pred, wb) -> torch.Tensor:
+        per_sample = self.loss(yb, y_pred, logits=True if self._final is not None else None)
+        if wb is not None:
+            per_sample = per_sample * wb.reshape(per_sample.shape)
+        loss = per_sample.mean()
+        if self.loss_weight != 1.0:
+            loss = loss * self.loss_weight
+        penalties = [p for layer in self._reg_layers() for p in layer.regularization_losses()]
+        if penalties:
+            loss = loss + torch.stack([p.float().sum() for p in penalties]).sum()
+        return loss
+
+    def _reg_layers(self) -> list[Any]:
+        layers = getattr(self, "_reg_cache", None)
+        if layers is None:
+            from cnnkit.layers import Layer
+
+            layers = [m for m in self.model.modules() if isinstance(m, Layer)]
+            self._reg_cache = layers
+        return layers
+
+    def _track(self, yb, y_pred, wb, loss, n: int) -> None:
+        self.loss_tracker.update_mean(loss.detach(), n)
+        kind = None if self._final is None else self._final.kind
+        y_pred = y_pred.detach()
+        for metric in self.metrics:
+            metric.update(yb, y_pred, kind, wb)
+
+    def _check_once(self, data: Any, yb: torch.Tensor | None, y_pred: Any) -> None:
+        if yb is None:
+            raise _no_labels()
+        if not self._checked:
+            full = data.y if isinstance(data, ArrayData) and data.y is not None else yb
+            check_targets(self.loss, full, y_pred)
+            self._checked = True
+
+    def _train_step(self, xb, yb, wb, data) -> None:
+        if self._optimizer is None:
+            self._ensure_built(xb)
+            self._reg_cache = None
+        optimizer = self._optimizer
+        with self._autocast():
+            y_pred = self._forward_for_loss(xb)
+            self._check_once(data, yb, y_pred)
+            loss = self._loss_value(yb, y_pred, wb)
+        optimizer.zero_grad(set_to_none=True)
+        clip = self._spec is not None and self._spec.clips
+        if self._scaler is not None:
+            self._scaler.scale(loss).backward()
+            if clip:
+                self._scaler.unscale_(optimizer)
+                self._spec.clip_(list(self.model.parameters()))
+            self._scaler.step(optimizer)
+            self._scaler.update()
+        else:
+            loss.backward()
+            if clip:
+                self._spec.clip_(list(self.model.parameters()))
+            optimizer.step()
+        self._track(yb, y_pred, wb, loss, len(xb))
+
+    # ------------------------------------------------------------------ loops
+    def _test_loop(self, data: Any, cbs: CallbackList | None, progress: ProgressDisplay):
+        was_training = self.model.training
+        self.model.eval()
+        self._reset_metrics()
+        progress.begin(data.steps)
+        step = 0
+        checked, self._checked = self._checked, False
+        try:
+            with torch.inference_mode():
+                for step, (xb, yb, wb) in enumerate(data.epoch(), 1):
+                    if cbs is not None:
+                        cbs.on_test_batch_begin(step - 1)
+                    with self._autocast():
+                        y_pred = self._forward_for_loss(xb)
+                        self._check_once(data, yb, y_pred)
+                        loss = self._loss_value(yb, y_pred, wb)
+                    self._track(yb, y_pred, wb, loss, len(xb))
+                    if cbs is not None:
+                        cbs.on_test_batch_end(step - 1, self._logs())
+                    progress.update(step, self._logs)
+        finally:
+            self.model.train(was_training)
+            self._checked = checked
+        logs = self._logs()
+        progress.end(step, logs)
+        return logs
+
+    def _result(self, logs: dict[str, float], return_dict: bool) -> Any:
+        if return_dict:
+            return logs
+        values = [logs["loss"], *(logs[m.name] for m in self.metrics)]
+        return values[0] if len(values) == 1 else values
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+    ) -> Any:
+        """Loss and metrics on ``x``/``y``: ``[loss, *metrics]`` (a float with no metrics).
+
+        With ``return_dict=True``: ``{"loss": ..., "accuracy": ...}``.
+        """
+        if self.loss is None:
+            raise invalid_value(
+                "evaluate(): the model was compiled without a loss.", received={"loss": None}
+            )
+        batch_size = 32 if batch_size is None else batch_size
+        check_positive_int(batch_size, "batch_size")
+        check_positive_int(steps, "steps", allow_none=True)
+        verbose = check_verbose(verbose)
+        data = make_data(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            device=self.device,
+            shuffle=False,
+            generator=None,
+            steps=steps,
+            role="evaluate",
+        )
+        if isinstance(data, ArrayData):
+            if data.y is None:
+                raise _no_labels()
+            check_lengths(data.x, data.y, data.w)
+        cbs = CallbackList(
+            callbacks,
+            model=self.model,
+            params={"epochs": 1, "steps": data.steps, "verbose": verbose},
+        )
+        cbs.on_test_begin()
+        logs = self._test_loop(data, cbs, ProgressDisplay(verbose))
+        cbs.on_test_end(logs)
+        return self._result(logs, return_dict)
+
+    evaluate_generator = evaluate
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None) -> Any:
+        """Model outputs for ``x`` as a NumPy array (probabilities for a softmax model)."""
+        batch_size = 32 if batch_size is None else batch_size
+        check_positive_int(batch_size, "batch_size")
+        data = make_data(
+            x,
+            None,
+            None,
+            batch_size=batch_size,
+            device=self.device,
+            shuffle=False,
+            generator=None,
+            steps=steps,
+            role="predict",
+        )
+        cbs = CallbackList(
+            callbacks, model=self.model, params={"epochs": 1, "steps": data.steps, "verbose": 0}
+        )
+        cbs.on_predict_begin()
+        out = predict_loop(
+            self.model, self._forward, data, ProgressDisplay(check_verbose(verbose)), self._autocast
+        )
+        cbs.on_predict_end()
+        return out
+
+    predict_generator = predict
+
+    # ------------------------------------------------------------------ single batches
+    def _batch(self, x, y, sample_weight) -> tuple[Batch, ArrayData]:
+        xt = as_tensor(x, self.device, name="x")
+        yt = None if y is None else as_tensor(y, self.device, name="y")
+        wt = None if sample_weight is None else as_tensor(sample_weight, self.device).float()
+        check_lengths(xt, yt, wt)
+        data = ArrayData(xt, yt, wt, len(xt))
+        return next(data.epoch()), data
+
+    def train_on_batch(
+        self, x, y=None, sample_weight=None, class_weight=None, return_dict=False
+    ) -> Any:
+        """One optimizer step on one batch; returns its loss (and metrics)."""
+        (xb, yb, wb), data = self._batch(x, y, sample_weight)
+        self.model.train()
+        self._reset_metrics()
+        self._checked = False
+        weights = batch_weights(yb, wb, class_weight_table(class_weight, self.device))
+        self._train_step(xb, yb, weights, data)
+        return self._result(self._logs(), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False) -> Any:
+        """Loss (and metrics) on one batch, without training."""
+        _, data = self._batch(x, y, sample_weight)
+        return self._result(self._test_loop(data, None, ProgressDisplay(0)), return_dict)
+
+    def predict_on_batch(self, x) -> Any:
+        """Outputs for one batch as NumPy."""
+        return self.predict(x, batch_size=max(len(x), 1), verbose=0)
+
+    # ------------------------------------------------------------------ resumable state
+    def get_training_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """Everything needed to resume ``fit`` at the current batch: tensors and JSON."""
+        tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
+        opt_tensors, opt_meta = flatten_optimizer(self.optimizer.state_dict())
+        rng_tensors, rng_meta = capture_rng(self._epoch_order_state)
+        tensors |= opt_tensors | rng_tensors
+        for i, metric in enumerate([self.loss_tracker, *self.metrics]):
+            for j, value in enumerate(metric._state or []):
+                tensors[f"metric/{i}/{j}"] = value
+        history = self.history
+        meta = {
+            "position": list(self._position),
+            "optimizer": opt_meta,
+            "rng": rng_meta,
+            "history": None if history is None else [history.epoch, history.history],
+            "callbacks": [[type(cb).__name__, cb.get_state()] for cb in self.callbacks],
+            "scaler": None if self._scaler is None else self._scaler.state_dict(),
+        }
+        return tensors, meta
+
+    def set_training_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+        """Load :meth:`get_training_state` output; the running ``fit`` resumes from it."""
+        model_state = {k[6:]: v for k, v in tensors.items() if k.startswith("model/")}
+        self.model.load_state_dict(model_state)
+        self.optimizer.load_state_dict(unflatten_optimizer(tensors, meta["optimizer"]))
+        self.data_order.set_state(restore_rng(tensors, meta["rng"]))
+        for i, metric in enumerate([self.loss_tracker, *self.metrics]):
+            found = sorted(
+                (k for k in tensors if k.startswith(f"metric/{i}/")),
+                key=lambda k: int(k.rsplit("/", 1)[1]),
+            )
+            metric._state = [tensors[k].to(self.device) for k in found] or None
+        if meta["history"] is not None and self.history is not None:
+            self.history.epoch, self.history.history = meta["history"]
+        for cb, (name, state) in zip(self.callbacks, meta["callbacks"], strict=False):
+            if type(cb).__name__ == name:
+                cb.set_state(state)
+        if self._scaler is not None and meta["scaler"]:
+            self._scaler.load_state_dict(meta["scaler"])
+        self._resume = (int(meta["position"][0]), int(meta["position"][1]))
