@@ -21,10 +21,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from cnnkit._errors import invalid_type, invalid_value
 from cnnkit.ops._checks import as_image, pair
+from cnnkit.ops._engines import im2col, shifted
 from cnnkit.ops._pad import parse_width
 from cnnkit.ops._shapes import resolve_padding
 
@@ -36,11 +36,6 @@ __all__ = [
     "correlate2d",
     "pad_for_conv",
 ]
-
-# Elements per band of output rows: small enough that accumulator + temporary stay in L2.
-_BAND_ELEMENTS = 1 << 16
-# Elements of the gathered window matrix per band in the im2col engine (~8 MB of float64).
-_GEMM_ELEMENTS = 1 << 20
 
 
 def as_kernel(kernel: Any, where: str) -> np.ndarray:
@@ -180,105 +175,24 @@ def _correlate(
             received={"x.shape": image.shape, "kernel.shape": k.shape},
         )
     dtype = compute_dtype(image, k)
-    xp = pad_for_conv(image, k.shape[:2], s, padding, d, dtype, where)
+    pads = conv_pads(image.shape[:2], k.shape[:2], s, padding, d, where)
     k = k.astype(dtype, copy=False)
     kh, kw = k.shape[:2]
-    oh = (xp.shape[0] - (kh - 1) * d[0] - 1) // s[0] + 1
-    ow = (xp.shape[1] - (kw - 1) * d[1] - 1) // s[1] + 1
+    oh = (image.shape[0] + sum(pads[0]) - (kh - 1) * d[0] - 1) // s[0] + 1
+    ow = (image.shape[1] + sum(pads[1]) - (kw - 1) * d[1] - 1) // s[1] + 1
     if k.ndim == 2:
-        out = np.empty((oh, ow, *xp.shape[2:]), dtype=dtype)
-        return _shifted([xp], k[..., None], out, s, d)
+        out = np.empty((oh, ow, *image.shape[2:]), dtype=dtype)
+        return shifted([image], pads, k[..., None], out, s, d)
     bank = k if k.ndim == 4 else k[..., None]
-    x3 = xp if xp.ndim == 3 else xp[..., None]
     filters = bank.shape[3]
     if filters == 1 or (filters <= 3 and channels <= 4):
         # Few filters: one shifted pass per filter beats gathering windows (measured).
-        planes = [x3[..., c] for c in range(channels)]
+        planes = [image[..., c] for c in range(channels)] if image.ndim == 3 else [image]
         out = np.empty((filters, oh, ow), dtype=dtype)
         for f in range(filters):
-            _shifted(planes, bank[..., f], out[f], s, d)
+            shifted(planes, pads, bank[..., f], out[f], s, d)
         out = np.ascontiguousarray(np.moveaxis(out, 0, -1))
     else:
-        out = _im2col(x3, bank, (oh, ow), s, d)
+        xp = pad_for_conv(image, k.shape[:2], s, pads, d, dtype, where)
+        out = im2col(xp if xp.ndim == 3 else xp[..., None], bank, (oh, ow), s, d)
     return out[..., 0] if k.ndim == 3 else out
-
-
-def _window(
-    xp: np.ndarray,
-    r0: int,
-    r1: int,
-    i: int,
-    j: int,
-    ow: int,
-    s: tuple[int, int],
-    d: tuple[int, int],
-) -> np.ndarray:
-    """The input pixels that tap ``(i, j)`` meets for output rows ``r0:r1`` (a strided view)."""
-    top = r0 * s[0] + i * d[0]
-    left = j * d[1]
-    return xp[top : top + (r1 - r0 - 1) * s[0] + 1 : s[0], left : left + (ow - 1) * s[1] + 1 : s[1]]
-
-
-def _shifted(
-    planes: list[np.ndarray],
-    weights: np.ndarray,
-    out: np.ndarray,
-    s: tuple[int, int],
-    d: tuple[int, int],
-) -> np.ndarray:
-    """Shifted multiply-add engine: ``out = Σ_{i,j,p} weights[i, j, p] · window_ij(planes[p])``.
-
-    Works band by band over output rows so the accumulator and the temporary
-    stay in cache; each step is one vectorised multiply and one add.
-
-    Args:
-        planes: Padded inputs, each ``(Hp, Wp)`` or ``(Hp, Wp, C)`` (then every
-            channel is scaled alike: the per-channel, "depthwise" case).
-        weights: ``(kh, kw, len(planes))``.
-        out: Preallocated ``(oh, ow[, C])`` result, filled in place and returned.
-    """
-    oh, ow = out.shape[:2]
-    rows = max(1, min(oh, _BAND_ELEMENTS // max(1, out[0].size)))
-    tmp = np.empty((rows, *out.shape[1:]), dtype=out.dtype)
-    taps = [
-        (i, j, p)
-        for i in range(weights.shape[0])
-        for j in range(weights.shape[1])
-        for p in range(len(planes))
-    ]
-    for r0 in range(0, oh, rows):
-        r1 = min(r0 + rows, oh)
-        acc, t = out[r0:r1], tmp[: r1 - r0]
-        for n, (i, j, p) in enumerate(taps):
-            np.multiply(
-                _window(planes[p], r0, r1, i, j, ow, s, d),
-                weights[i, j, p],
-                out=acc if n == 0 else t,
-            )
-            if n:
-                np.add(acc, t, out=acc)
-    return out
-
-
-def _im2col(
-    xp: np.ndarray,
-    bank: np.ndarray,
-    out_hw: tuple[int, int],
-    s: tuple[int, int],
-    d: tuple[int, int],
-) -> np.ndarray:
-    """im2col engine: gather each band's windows into a matrix and multiply with the bank."""
-    oh, ow = out_hw
-    kh, kw, c, f = bank.shape
-    span_h, span_w = (kh - 1) * d[0] + 1, (kw - 1) * d[1] + 1
-    # (C, kh, kw, F) matches the (…, C, kh, kw) order sliding_window_view gives the windows.
-    weights = bank.transpose(2, 0, 1, 3)
-    out = np.empty((oh, ow, f), dtype=xp.dtype)
-    rows = max(1, min(oh, _GEMM_ELEMENTS // max(1, ow * c * kh * kw)))
-    for r0 in range(0, oh, rows):
-        r1 = min(r0 + rows, oh)
-        band = xp[r0 * s[0] : (r1 - 1) * s[0] + span_h]
-        windows = sliding_window_view(band, (span_h, span_w), axis=(0, 1))
-        windows = windows[:: s[0], :: s[1]][:, :ow, :, :: d[0], :: d[1]]
-        out[r0:r1] = np.tensordot(windows, weights, axes=([2, 3, 4], [0, 1, 2]))
-    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -180,3 +181,43 @@ def test_convolve2d_is_correlate2d_with_flipped_kernel(case):
         convolve2d(x[..., 0], k[..., 0], s, padding, d),
         correlate2d(x[..., 0], k[::-1, ::-1, 0], s, padding, d),
     )
+
+
+@pytest.mark.parametrize(
+    ("kernel_shape", "strides", "padding", "dilation"),
+    [
+        ((3, 3), 1, "same", 1),
+        ((4, 2), (2, 3), "same", 1),
+        ((3, 3), 3, 40, 2),  # wide padding: whole bands fall inside it
+        ((5, 5, 3), 2, "full", 1),
+        ((3, 3, 3, 2), 1, ((0, 3), (2, 0)), (1, 2)),
+        ((3, 3, 3, 8), 2, "same", 1),  # the im2col engine
+    ],
+)
+def test_banded_engines_match_torch_on_a_large_image(kernel_shape, strides, padding, dilation):
+    # Large enough that both engines split the output into several bands.
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((301, 410, 3))
+    k = rng.standard_normal(kernel_shape)
+    out = correlate2d(x, k, strides, padding, dilation)
+    bank = k[:, :, None, None] if k.ndim == 2 else (k[..., None] if k.ndim == 3 else k)
+    s = (strides, strides) if isinstance(strides, int) else strides
+    d = (dilation, dilation) if isinstance(dilation, int) else dilation
+    if padding == "same":
+        pads = tuple(_tf_same(x.shape[a], k.shape[a], s[a], d[a]) for a in (0, 1))
+    elif padding == "full":
+        pads = tuple(((k.shape[a] - 1) * d[a],) * 2 for a in (0, 1))
+    elif isinstance(padding, int):
+        pads = ((padding, padding), (padding, padding))
+    else:
+        pads = padding
+    xt = torch.from_numpy(x).permute(2, 0, 1)[None]
+    xt = torch.nn.functional.pad(xt, (*pads[1], *pads[0]))
+    if k.ndim == 2:  # per channel: a grouped convolution
+        wt = torch.from_numpy(np.repeat(bank, 3, axis=3)).permute(3, 2, 0, 1)
+        ref = torch.nn.functional.conv2d(xt, wt, stride=s, dilation=d, groups=3)
+    else:
+        wt = torch.from_numpy(bank).permute(3, 2, 0, 1)
+        ref = torch.nn.functional.conv2d(xt, wt, stride=s, dilation=d)
+    ref = ref[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(out, ref[..., 0] if k.ndim == 3 else ref, rtol=1e-9, atol=1e-9)
