@@ -2,8 +2,16 @@
 
 from cnnkit.models._functional import Functional
 from cnnkit.models._model import Model
+from cnnkit.models._saving import load_model
 from cnnkit.models._sequential import Sequential
 from cnnkit.models._serialization import register_serializable
 from cnnkit.models._summary import ModelSummary
 
-__all__ = ["Functional", "Model", "ModelSummary", "Sequential", "register_serializable"]
+__all__ = [
+    "Functional",
+    "Model",
+    "ModelSummary",
+    "Sequential",
+    "load_model",
+    "register_serializable",
+]

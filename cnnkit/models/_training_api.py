@@ -10,6 +10,7 @@ engine.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cnnkit._errors import invalid_value
@@ -48,6 +49,14 @@ class TrainingMixin:
 
         trainer = Trainer(self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
         object.__setattr__(self, "_trainer", trainer)
+        # Kept for save(): load_model re-compiles when every argument is plain data
+        # (names, numbers), as Keras does; objects such as optimizer instances are not.
+        config = {"optimizer": optimizer, "loss": loss, "metrics": metrics, **kwargs}
+        try:
+            json.dumps(config)
+        except (TypeError, ValueError):
+            config = None
+        object.__setattr__(self, "_compile_config", config)
 
     def _require_trainer(self, method: str) -> Any:
         trainer = self.__dict__.get("_trainer")
