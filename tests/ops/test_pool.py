@@ -100,3 +100,35 @@ def test_max_pooling_refuses_complex():
         pool2d(X4 + 1j, 2)
     with pytest.raises(ValueError, match=r"Unknown pooling mode 'min'"):
         global_pool(X4, "min")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    p=st.integers(1, 4),
+    s=st.integers(1, 3),
+    seed=st.integers(0, 1000),
+)
+def test_same_pooling_matches_tensorflow_semantics(h, w, p, s, seed):
+    x = np.random.default_rng(seed).standard_normal((h, w, 2))
+
+    def tf_pads(n):  # TF's documented rule, independent of cnnkit
+        total = max(p - s, 0) if n % s == 0 else max(p - n % s, 0)
+        return total // 2, total - total // 2
+
+    (top, bottom), (left, right) = tf_pads(h), tf_pads(w)
+    xt = torch.from_numpy(x).permute(2, 0, 1)[None]
+    padded = torch.nn.functional.pad(xt, (left, right, top, bottom), value=-np.inf)
+    ref_max = torch.nn.functional.max_pool2d(padded, p, s)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(pool2d(x, p, s, "same", "max"), ref_max)
+    ones = torch.nn.functional.pad(
+        torch.ones(1, 1, h, w, dtype=torch.float64), (left, right, top, bottom)
+    )
+    sums = torch.nn.functional.avg_pool2d(
+        torch.nn.functional.pad(xt, (left, right, top, bottom)), p, s, divisor_override=1
+    )
+    counts = torch.nn.functional.avg_pool2d(ones, p, s, divisor_override=1)
+    ref_avg = (sums / counts)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(pool2d(x, p, s, "same", "avg"), ref_avg, rtol=1e-12)
+    assert ref_max.shape[:2] == (-(-h // s), -(-w // s))
