@@ -5,15 +5,9 @@
 image *unflipped*. ``convolve2d`` is the mathematical convolution: the same
 with the kernel flipped in both axes.
 
-Two engines, chosen by the kernel's shape:
-
-* *shifted accumulation* for a single kernel (and a few filters): one
-  vectorised multiply-add per kernel tap over a band of output rows, the band
-  sized so the accumulator stays in cache;
-* *im2col + matrix product* for a filter bank: each band's windows are gathered
-  into a matrix and multiplied with the flattened bank by BLAS.
-
-Neither loops over pixels in Python.
+The work is done by the two engines in :mod:`cnnkit.ops._engines`: shifted
+multiply-adds over cached bands for a single kernel or a few filters, im2col
+plus a BLAS matrix product for filter banks. Neither loops over pixels in Python.
 """
 
 from __future__ import annotations
