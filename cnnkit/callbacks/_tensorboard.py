@@ -171,9 +171,11 @@ class TensorBoard(Callback):
         self.model.eval()
         try:
             with warnings.catch_warnings():
-                # add_graph traces with torch.jit, which warns that it is deprecated;
-                # nothing a user can act on.
+                # add_graph traces with torch.jit, which warns that it is deprecated and
+                # that the layers' shape checks are not recorded: the drawn graph is still
+                # right, and there is nothing a user can act on.
                 warnings.filterwarnings("ignore", category=DeprecationWarning, module="torch")
+                warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
                 self.writer("train").add_graph(self.model, example)
         finally:
             self.model.train(was_training)
