@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnkit.cli._filter import write_png
+from cnnkit.cli._filter import write_image
 from cnnkit.ops import make_test_card
 
 TARGET = Path(__file__).resolve().parents[1] / "cnnkit" / "assets" / "test_card.png"
 
 if __name__ == "__main__":
-    write_png(make_test_card(), TARGET)
+    write_image(make_test_card(), TARGET)
     print(f"wrote {TARGET} ({TARGET.stat().st_size} bytes)")

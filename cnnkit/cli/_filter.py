@@ -21,7 +21,7 @@ from cnnkit.ops import (
     suggested_scale,
 )
 
-__all__ = ["add_arguments", "run", "write_png"]
+__all__ = ["add_arguments", "run", "write_image"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: sobel_x)",
     )
     parser.add_argument(
-        "-o", "--output", help="output PNG path (default: <image name>_<kernel>.png here)"
+        "-o",
+        "--output",
+        help="output image path; format from the suffix (default: <image name>_<kernel>.png here)",
     )
     parser.add_argument(
         "--scale",
@@ -55,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Filter the image, write the PNG, print one line saying what was done."""
+    """Filter the image, write the result, print one line saying what was done."""
     if args.list:
         width = max(len(name) for name in KERNELS)
         for name in KERNELS:
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     stem = "test_card" if args.image is None else Path(args.image).stem
     label = args.kernel if isinstance(kernel, str) else "custom"
     output = Path(args.output or f"{stem}_{label}.png")
-    write_png(result, output)
+    write_image(result, output)
     h, w = result.shape[:2]
     chosen = "" if args.scale else " (chosen from the kernel's sum; pass --scale to change)"
     print(f"wrote {output} ({w}×{h} px, kernel {label}, scale {scale}{chosen})")
@@ -93,15 +95,19 @@ def _read_image(path: Path) -> np.ndarray:
         ) from None
 
 
-def write_png(array: np.ndarray, path: Path) -> None:
-    """Atomic write: temporary file in the same folder, fsync, rename."""
+def write_image(array: np.ndarray, path: Path) -> None:
+    """Atomic write: temporary file in the same folder, fsync, rename.
+
+    The format follows the file's suffix (``.png``, ``.jpg``, ...); PNG when unknown.
+    """
     from PIL import Image
 
+    image_format = Image.registered_extensions().get(path.suffix.lower(), "PNG")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(array).save(handle, format="PNG", optimize=True)
+            Image.fromarray(array).save(handle, format=image_format, optimize=True)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)

@@ -74,3 +74,9 @@ def test_filter_rejects_a_non_image(tmp_path, capsys):
     assert main(["filter", str(bad), "-o", str(tmp_path / "x.png")]) == 2
     assert "is not an image file Pillow can read" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_filter_output_format_follows_the_suffix(tmp_path):
+    out = tmp_path / "blur.jpg"
+    assert main(["filter", "--kernel", "box_blur", "-o", str(out)]) == 0
+    assert Image.open(out).format == "JPEG"
