@@ -5,5 +5,13 @@ from cnnkit.data._arrays import ArrayBatches
 from cnnkit.data._directory import DirectoryDataset
 from cnnkit.data._from_directory import image_dataset_from_directory
 from cnnkit.data._order import epoch_permutation
+from cnnkit.data._scan import IMAGE_FORMATS, list_image_files
 
-__all__ = ["ArrayBatches", "DirectoryDataset", "epoch_permutation", "image_dataset_from_directory"]
+__all__ = [
+    "IMAGE_FORMATS",
+    "ArrayBatches",
+    "DirectoryDataset",
+    "epoch_permutation",
+    "image_dataset_from_directory",
+    "list_image_files",
+]

@@ -17,7 +17,16 @@ from PIL import Image
 
 from cnnkit._errors import unknown_name
 
-__all__ = ["CHANNELS", "DecodeSpec", "decode_batch", "resample_filter"]
+__all__ = [
+    "CHANNELS",
+    "DecodeSpec",
+    "SkipLog",
+    "crop_box",
+    "decode_batch",
+    "decode_image",
+    "resample_filter",
+    "to_mode",
+]
 
 CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 _PIL_MODE = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
@@ -61,7 +70,7 @@ class DecodeSpec:
         return CHANNELS[self.color_mode]
 
 
-def _to_mode(img: Image.Image, color_mode: str) -> Image.Image:
+def to_mode(img: Image.Image, color_mode: str) -> Image.Image:
     target = _PIL_MODE[color_mode]
     if img.mode == target:
         return img
@@ -72,7 +81,7 @@ def _to_mode(img: Image.Image, color_mode: str) -> Image.Image:
     return img.convert(target)
 
 
-def _crop_box(w: int, h: int, spec: DecodeSpec) -> tuple[float, float, float, float]:
+def crop_box(w: int, h: int, spec: DecodeSpec) -> tuple[float, float, float, float]:
     """The largest centred window with the output's aspect ratio (Keras' rule)."""
     crop_w = min(w, h * spec.width / spec.height)
     crop_h = min(h, w * spec.height / spec.width)
@@ -85,8 +94,8 @@ def decode_image(path: str, spec: DecodeSpec) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. EXIF or palette notices; bad files raise below
         with Image.open(path) as img:
-            img = _to_mode(img, spec.color_mode)
-            box = _crop_box(*img.size, spec) if spec.crop_to_aspect_ratio else None
+            img = to_mode(img, spec.color_mode)
+            box = crop_box(*img.size, spec) if spec.crop_to_aspect_ratio else None
             img = img.resize((spec.width, spec.height), resample_filter(spec.interpolation), box)
             arr = np.asarray(img, dtype=np.uint8)
     return arr.reshape(spec.height, spec.width, spec.channels)
@@ -112,3 +121,26 @@ def decode_batch(
             ok[i] = False
             bad.append((path, f"{type(err).__name__}: {err}"))
     return torch.from_numpy(out), torch.from_numpy(ok), bad
+
+
+class SkipLog:
+    """The files a dataset had to skip, and its single warning about them."""
+
+    def __init__(self) -> None:
+        self.skipped: dict[str, str] = {}  # path -> reason
+        self._warned = False
+
+    def add(self, bad: list[tuple[str, str]]) -> None:
+        self.skipped.update(bad)
+
+    def warn_once(self, stacklevel: int = 2) -> None:
+        """Warn with the count and the first three paths, the first time there are any."""
+        if self.skipped and not self._warned:
+            self._warned = True
+            first = "; ".join(f"{p} ({why})" for p, why in list(self.skipped.items())[:3])
+            warnings.warn(
+                f"Skipped {len(self.skipped)} image file(s) that could not be decoded "
+                f"(corrupt, truncated or not an image); they are left out of their batches. "
+                f"First: {first}",
+                stacklevel=stacklevel + 1,
+            )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from cnnkit.data._decode import DecodeSpec, decode_batch
+from cnnkit.data._decode import DecodeSpec, SkipLog, decode_batch
 from cnnkit.data._order import draw_seed, epoch_permutation
 
 __all__ = ["DirectoryDataset", "default_workers"]
@@ -126,8 +125,7 @@ class DirectoryDataset:
         self._sampler = _EpochBatches(len(self.file_paths), chunk, shuffle, base)
         self._num_workers = num_workers
         self._loader: DataLoader | None = None
-        self.skipped: dict[str, str] = {}  # path -> reason, for files that failed to decode
-        self._warned = False
+        self._skips = SkipLog()
 
     def __len__(self) -> int:
         """Batches per epoch (samples per epoch when unbatched)."""
@@ -159,7 +157,7 @@ class DirectoryDataset:
     def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         for images, labels, ok, bad in self._get_loader():
             if bad:
-                self.skipped.update(bad)
+                self._skips.add(bad)
                 if not bool(ok.any()):
                     continue
                 images = images[ok]
@@ -176,18 +174,12 @@ class DirectoryDataset:
                 else:
                     yield from x
         finally:
-            self._warn_skipped()
+            self._skips.warn_once(stacklevel=3)
 
-    def _warn_skipped(self) -> None:
-        if self.skipped and not self._warned:
-            self._warned = True
-            first = "; ".join(f"{p} ({why})" for p, why in list(self.skipped.items())[:3])
-            warnings.warn(
-                f"Skipped {len(self.skipped)} image file(s) that could not be decoded "
-                f"(corrupt, truncated or not an image); they are left out of every batch. "
-                f"First: {first}",
-                stacklevel=3,
-            )
+    @property
+    def skipped(self) -> dict[str, str]:
+        """``{path: reason}`` of the files that failed to decode so far."""
+        return self._skips.skipped
 
     def close(self) -> None:
         """Stop the worker processes now (they also stop when the dataset is deleted)."""

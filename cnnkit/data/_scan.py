@@ -16,12 +16,19 @@ import numpy as np
 
 from cnnkit._errors import format_error, invalid_type, invalid_value
 
-__all__ = ["IMAGE_FORMATS", "index_directory", "split_subset"]
+__all__ = [
+    "IMAGE_FORMATS",
+    "check_directory",
+    "index_directory",
+    "list_image_files",
+    "split_subset",
+]
 
 IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
 
-def _check_directory(directory: Any) -> Path:
+def check_directory(directory: Any) -> Path:
+    """``directory`` as a Path to an existing folder, or the template error."""
     if not isinstance(directory, (str, os.PathLike)):
         raise invalid_type("`directory` must be a path.", received={"directory": directory})
     path = Path(directory)
@@ -35,9 +42,12 @@ def _check_directory(directory: Any) -> Path:
     return path
 
 
-def _walk_images(folder: Path) -> list[str]:
-    """Image files under ``folder`` (recursively, following links), in sorted walk order."""
-    found: list[str] = []
+def list_image_files(folder: Path | str, follow_links: bool = True) -> list[str]:
+    """Image files under ``folder``, recursively, in Keras' order.
+
+    Keras sorts the ``os.walk`` entries by folder path, then the files of each
+    folder by name; an unreadable folder is a ``ValueError`` naming it.
+    """
 
     def fail(err: OSError) -> None:
         raise invalid_value(
@@ -45,12 +55,13 @@ def _walk_images(folder: Path) -> list[str]:
             hint="Check that it exists and that you have permission to list it.",
         ) from err
 
-    for root, dirs, files in os.walk(folder, onerror=fail, followlinks=True):
-        dirs.sort()
-        found.extend(
-            os.path.join(root, f) for f in sorted(files) if f.lower().endswith(IMAGE_FORMATS)
-        )
-    return found
+    walked = sorted(os.walk(folder, onerror=fail, followlinks=follow_links), key=lambda e: e[0])
+    return [
+        os.path.join(root, f)
+        for root, _, files in walked
+        for f in sorted(files)
+        if f.lower().endswith(IMAGE_FORMATS)
+    ]
 
 
 def _class_folders(path: Path, class_names: Any) -> list[str]:
@@ -95,15 +106,15 @@ def index_directory(
     Returns:
         ``(file_paths, labels int64 or None, class_names or None)``.
     """
-    path = _check_directory(directory)
+    path = check_directory(directory)
     if labels == "inferred":
         names = _class_folders(path, class_names)
-        per_class = [_walk_images(path / name) for name in names]
+        per_class = [list_image_files(path / name) for name in names]
         files = [f for group in per_class for f in group]
         label_array = np.repeat(np.arange(len(names)), [len(g) for g in per_class])
     else:
         names = None
-        files = _walk_images(path)
+        files = list_image_files(path)
         label_array = None if labels is None else np.asarray(labels, dtype=np.int64)
         if label_array is not None and label_array.shape != (len(files),):
             raise invalid_value(

@@ -1,0 +1,235 @@
+"""``ImageDataGenerator.flow_from_directory``: a Keras ``DirectoryIterator``.
+
+Batch ``i`` is random-access (``it[i]``), as the engine and Keras expect; to
+keep decoding out of the main process, a pool of worker processes decodes the
+next few batches of the epoch's order ahead of time (Pillow, one whole batch
+per task) while the current one is augmented and trained on.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from cnnkit._errors import invalid_value, unknown_name
+from cnnkit.data._decode import CHANNELS, DecodeSpec, SkipLog, decode_batch
+from cnnkit.data._directory import default_workers
+from cnnkit.data._from_directory import check_image_size
+from cnnkit.data._scan import check_directory, list_image_files
+from cnnkit.preprocessing._sequence import BatchSequence
+
+if TYPE_CHECKING:
+    from cnnkit.preprocessing._generator import ImageDataGenerator
+
+__all__ = ["DirectoryIterator"]
+
+_CLASS_MODES = ("categorical", "binary", "sparse", "input", None)
+# flow_from_directory takes Pillow's filter names
+_INTERPOLATIONS = {
+    "nearest": "nearest",
+    "bilinear": "bilinear",
+    "bicubic": "bicubic",
+    "lanczos": "lanczos3",
+    "box": "area",
+}
+
+
+def _decode_task(paths: list[str], spec: DecodeSpec) -> tuple[np.ndarray, np.ndarray, list]:
+    images, ok, bad = decode_batch(paths, spec)
+    return images.numpy(), ok.numpy(), bad  # plain arrays pickle through the pool's pipe
+
+
+def _list_classes(directory: Path, classes: Any, subset: str | None, split: float):
+    """Keras' listing: per class, sorted files; the first ``int(split * n)`` are validation."""
+    if classes is None:
+        classes = sorted(e.name for e in os.scandir(directory) if e.is_dir())
+    files: list[str] = []
+    labels: list[np.ndarray] = []
+    for k, name in enumerate(classes):
+        found = list_image_files(directory / name)
+        cut = int(split * len(found)) if subset else 0
+        found = found[:cut] if subset == "validation" else found[cut:]
+        files += found
+        labels.append(np.full(len(found), k, dtype=np.int32))
+    return list(classes), files, np.concatenate(labels) if labels else np.zeros(0, np.int32)
+
+
+class DirectoryIterator(BatchSequence):
+    """Augmented batches of images read from ``directory/<class>/*``.
+
+    Args (Keras' ``flow_from_directory``):
+        directory: The folder, one sub-folder per class.
+        image_data_generator: The generator whose transforms are applied.
+        target_size: ``(height, width)``. Default (256, 256).
+        color_mode: ``"rgb"`` (default), ``"grayscale"`` or ``"rgba"``.
+        classes: Sub-folder names to use, in label order. Default: all, sorted.
+        class_mode: ``"categorical"`` (one-hot, default), ``"binary"``,
+            ``"sparse"`` (int labels), ``"input"`` (the images) or None.
+        batch_size, shuffle, seed: As for ``flow``.
+        subset: ``"training"`` or ``"validation"`` with the generator's
+            ``validation_split`` (per class, validation first, as Keras).
+        interpolation: ``"nearest"`` (default), ``"bilinear"``, ``"bicubic"``,
+            ``"lanczos"`` or ``"box"``.
+        keep_aspect_ratio: Centre-crop to the target aspect ratio before resizing.
+        num_workers: Decoding processes (cnnkit extension); default ``min(4, CPUs)``.
+
+    Attributes: ``filenames`` (relative), ``filepaths``, ``classes`` (label per
+    file), ``class_indices``, ``num_classes``, ``samples``, ``image_shape``.
+    Undecodable files are left out of their batch with one warning.
+    """
+
+    def __init__(
+        self,
+        directory: Any,
+        image_data_generator: ImageDataGenerator,
+        target_size: tuple[int, int] = (256, 256),
+        color_mode: str = "rgb",
+        classes: list[str] | None = None,
+        class_mode: str | None = "categorical",
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int | None = None,
+        save_to_dir: Any = None,
+        save_prefix: str = "",
+        save_format: str = "png",
+        follow_links: bool = False,
+        subset: str | None = None,
+        interpolation: str = "nearest",
+        keep_aspect_ratio: bool = False,
+        dtype: str | None = None,
+        *,
+        num_workers: int | None = None,
+    ) -> None:
+        del save_prefix, save_format, dtype  # only used with save_to_dir; float32 output
+        del follow_links  # links are always followed, as image_dataset_from_directory does
+        if save_to_dir is not None:
+            raise invalid_value(
+                "flow_from_directory: `save_to_dir` is not supported by cnnkit.",
+                received={"save_to_dir": save_to_dir},
+            )
+        if class_mode not in _CLASS_MODES:
+            raise unknown_name(
+                "class_mode", class_mode, [str(m) for m in _CLASS_MODES], argument="class_mode"
+            )
+        if color_mode not in CHANNELS:
+            raise unknown_name("color_mode", color_mode, CHANNELS, argument="color_mode")
+        if interpolation not in _INTERPOLATIONS:
+            raise unknown_name(
+                "interpolation", interpolation, _INTERPOLATIONS, argument="interpolation"
+            )
+        if subset not in (None, "training", "validation"):
+            raise unknown_name("subset", subset, ["training", "validation"], argument="subset")
+        split = image_data_generator.validation_split
+        if subset is not None and not split:
+            raise invalid_value(
+                "flow_from_directory: `subset` needs the generator's `validation_split`.",
+                received={"subset": subset, "validation_split": split},
+            )
+        height, width = check_image_size(target_size)
+        self.directory = check_directory(directory)
+        names, files, labels = _list_classes(self.directory, classes, subset, split)
+        if not files:
+            raise invalid_value(
+                f"flow_from_directory: no images found in {self.directory}.",
+                received={"classes": names, "subset": subset},
+            )
+        if class_mode == "binary" and len(names) != 2:
+            raise invalid_value(
+                'class_mode="binary" needs exactly 2 classes.', received={"classes": names}
+            )
+        super().__init__(len(files), batch_size, shuffle, seed)
+        self.image_data_generator = image_data_generator
+        self.class_mode = class_mode
+        self.class_indices = {name: k for k, name in enumerate(names)}
+        self.num_classes = len(names)
+        self.filepaths = files
+        self.filenames = [os.path.relpath(f, self.directory) for f in files]
+        self.classes = labels
+        self.samples = len(files)
+        self.spec = DecodeSpec(
+            height, width, color_mode, _INTERPOLATIONS[interpolation], bool(keep_aspect_ratio)
+        )
+        self.image_shape = (height, width, self.spec.channels)
+        self._workers = default_workers() if num_workers is None else int(num_workers)
+        self._pool: cf.ProcessPoolExecutor | None = None
+        self._pending: dict[bytes, cf.Future] = {}
+        self._position = 0
+        self._skips = SkipLog()
+
+    # -- decoding, ahead of time in worker processes -------------------------------------
+    def _submit(self, indices: np.ndarray) -> cf.Future:
+        paths = [self.filepaths[i] for i in indices]
+        if self._workers == 0:
+            done: cf.Future = cf.Future()
+            done.set_result(_decode_task(paths, self.spec))
+            return done
+        if self._pool is None:
+            self._pool = cf.ProcessPoolExecutor(max_workers=self._workers)
+        return self._pool.submit(_decode_task, paths, self.spec)
+
+    def _prefetch(self, start: int) -> None:
+        if self._workers == 0 or self.index_array is None:
+            return
+        for j in range(start, min(start + 2 * self._workers, len(self))):
+            indices = self.index_array[j * self.batch_size : (j + 1) * self.batch_size]
+            key = indices.tobytes()
+            if key not in self._pending:
+                self._pending[key] = self._submit(indices)
+
+    def __getitem__(self, idx: int) -> Any:
+        if self.index_array is None:
+            self.index_array = self._make_index_array()
+        self._position = idx
+        return super().__getitem__(idx)
+
+    def _get_batch(self, indices: np.ndarray, rng: np.random.Generator) -> Any:
+        future = self._pending.pop(indices.tobytes(), None) or self._submit(indices)
+        self._prefetch(self._position + 1)
+        images, ok, bad = future.result()
+        labels = self.classes[indices]
+        if bad:
+            self._skips.add(bad)
+            images, labels = images[ok], labels[ok]
+        if self._position == len(self) - 1:
+            self._skips.warn_once(stacklevel=3)  # the epoch's files have all been seen: one warning
+        x = self.image_data_generator.transform_batch(torch.from_numpy(images), rng)
+        if self.class_mode is None:
+            return x
+        if self.class_mode == "input":
+            return x, x.copy()
+        if self.class_mode == "categorical":
+            y = np.zeros((len(labels), self.num_classes), dtype=np.float32)
+            y[np.arange(len(labels)), labels] = 1.0
+        elif self.class_mode == "binary":
+            y = labels.astype(np.float32)
+        else:
+            y = labels
+        return x, y
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """``{path: reason}`` of the files that failed to decode so far."""
+        return self._skips.skipped
+
+    def on_epoch_end(self) -> None:
+        self._skips.warn_once(stacklevel=2)
+        super().on_epoch_end()
+        if self.shuffle:  # the next epoch's batches differ: drop what was decoded ahead
+            for future in self._pending.values():
+                future.cancel()
+            self._pending.clear()
+
+    def close(self) -> None:
+        """Stop the decoding processes (also done when the iterator is deleted)."""
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        getattr(self, "_pending", {}).clear()
+
+    def __del__(self) -> None:
+        self.close()
