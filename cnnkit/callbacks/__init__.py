@@ -1,5 +1,6 @@
 """Keras-style training callbacks."""
 
+from cnnkit.callbacks._backup import BackupAndRestore
 from cnnkit.callbacks._base import Callback, CallbackList, History
 from cnnkit.callbacks._checkpoint import ModelCheckpoint
 from cnnkit.callbacks._csv_logger import CSVLogger
@@ -12,6 +13,7 @@ from cnnkit.callbacks._simple import LambdaCallback, TerminateOnNaN
 from cnnkit.callbacks._tensorboard import TensorBoard
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",

@@ -82,8 +82,8 @@ def unflatten_optimizer(
     """Inverse of :func:`flatten_optimizer`: a dict for ``optimizer.load_state_dict``."""
     state: dict[int, dict[str, Any]] = {}
     for name, value in tensors.items():
-        head, index, key = name.split("/", 2)
-        if head == prefix:
+        if name.startswith(prefix + "/"):
+            _, index, key = name.split("/", 2)
             state.setdefault(int(index), {})[key] = value
     for index, entry in meta["scalars"].items():
         state.setdefault(int(index), {}).update(entry)

@@ -21,6 +21,7 @@ from cnnkit.training._checks import (
     check_validation_split,
     check_verbose,
 )
+from cnnkit.training._data import ArrayData
 from cnnkit.training._engine import (
     autocast_factory,
     configure_threads,
@@ -125,6 +126,7 @@ class Trainer(StepsMixin):
         self.data_order = torch.Generator().manual_seed(torch.initial_seed())
         self._resume: tuple[int, int] | None = None
         self._checked = False
+        self._pending_state: dict[str, Any] | None = None
         self._position = (0, 0)
         self._epoch_order_state = self.data_order.get_state()
         self.callbacks: list[Callback] = []
@@ -266,7 +268,10 @@ class Trainer(StepsMixin):
         progress = ProgressDisplay(verbose, epochs)
         self._position = (initial_epoch, 0)
         self._epoch_order_state = self.data_order.get_state()
+        if isinstance(data, ArrayData) and self._optimizer is None:
+            self._ensure_built(data.x[:1].float())  # a backup can only load into built layers
         cbs.on_train_begin()
+        self._apply_pending_state()
         start_epoch, start_step = self._resume or (initial_epoch, 0)
         resumed_mid_epoch = self._resume is not None and start_step > 0
         self._resume = None
