@@ -191,3 +191,39 @@ def test_tensorboard_graph_of_a_cnnkit_model_without_trace_warnings(tmp_path):
     acc = ea.EventAccumulator(str(tmp_path / "train"))
     acc.Reload()
     assert acc.Tags()["graph"] is True
+
+
+class Crash(Exception):
+    """Stands in for a killed process (the SIGKILL test lives with BackupAndRestore)."""
+
+
+def test_one_cycle_resumes_mid_epoch_with_backup_and_restore(tmp_path):
+    from cnnkit.callbacks import BackupAndRestore
+
+    def run(crash_at=None):
+        model = _model(optimizer="adam")
+        seen = []
+
+        def on_batch_begin(batch, logs):
+            seen.append(model.optimizer.param_groups[0]["lr"])
+
+        def on_batch_end(batch, logs):
+            if (len(seen) - 1) == crash_at:
+                raise Crash
+
+        callbacks = [
+            BackupAndRestore(tmp_path / "backup", save_freq=3),
+            OneCycle(0.01),
+            LambdaCallback(on_train_batch_begin=on_batch_begin, on_train_batch_end=on_batch_end),
+        ]
+        _fit(model, callbacks, validation=False, shuffle=False)
+        return model, seen
+
+    whole, whole_lrs = run()
+    assert len(whole_lrs) == 12
+    with pytest.raises(Crash):
+        run(crash_at=7)  # in epoch 1, batch 3; the last backup was after 6 batches
+    resumed, resumed_lrs = run()
+    assert resumed_lrs == whole_lrs[6:]
+    for a, b in zip(resumed.parameters(), whole.parameters(), strict=True):
+        assert torch.equal(a, b)
