@@ -44,11 +44,12 @@ def format_bytes(n: float) -> str:
     return f"{int(n)} B"
 
 
-def _si(n: float) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+def _si(n: float, unit: str = "") -> str:
+    """``15.47 GMACs``, ``15.26 M``: decimal prefixes, two decimals."""
+    for prefix, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
         if n >= size:
-            return f"{n / size:.2f} {unit}"
-    return str(int(n))
+            return f"{n / size:.2f} {prefix}{unit}"
+    return f"{int(n)} {unit}".rstrip()
 
 
 @dataclass
@@ -113,7 +114,7 @@ class TrainingMemory:
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class ModelSummary:
     """Everything ``summary()`` shows, as data.
 
@@ -204,7 +205,7 @@ class ModelSummary:
         ]
         if self.cost:
             lines += [
-                f"MACs per image: {self.total_macs:,} ({_si(self.total_macs)}MACs); "
+                f"MACs per image: {self.total_macs:,} ({_si(self.total_macs, 'MACs')}); "
                 "FLOPs = 2 × MACs.",
                 f"Activations per image: {self.activation_values:,} values "
                 f"({_si(self.activation_values)}) = {format_bytes(self.activation_bytes)} "
@@ -269,3 +270,11 @@ class ModelSummary:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def __repr__(self) -> str:
+        # Short on purpose: summary() is often a notebook cell's last line, and the table
+        # has already been printed.
+        return (
+            f"<ModelSummary {self.name!r}: {len(self.rows)} rows, "
+            f"{self.total_params:,} params, {self.total_macs:,} MACs>"
+        )

@@ -43,6 +43,21 @@ def _numel(shape: Any) -> int:
     return math.prod(shape[1:])
 
 
+def _fully_known(shape: Any) -> bool:
+    if isinstance(shape, list):
+        return all(_fully_known(s) for s in shape)
+    return all(d is not None for d in shape[1:])
+
+
+def _fixed_size_error(model: Model, why: str, input_shape: Any) -> ValueError:
+    return invalid_value(
+        f"summary{why} of model '{model.name}' needs a fully known input shape.",
+        received={"input_shape": input_shape},
+        hint="Build the model for a fixed size, e.g. Input(shape=(224, 224, 3)) or "
+        "input_shape=(224, 224, 3).",
+    )
+
+
 def _shape_of(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_shape_of(v) for v in value]
@@ -60,6 +75,8 @@ def _torch_macs(module: nn.Module, out_shape: Any) -> int:
 
 
 def _trace(model: Model, input_shape: Any, depth: int) -> list[Record]:
+    if not _fully_known(input_shape):
+        raise _fixed_size_error(model, " (a traced, subclassed model)", input_shape)
     leaves: list[tuple[str, nn.Module]] = []
 
     def visit(module: nn.Module, prefix: str) -> None:
@@ -225,6 +242,8 @@ def summarize(
         raise unknown_input_shape_error(model.name, "summarize")
     model._require_built("summarize")
     input_shape = model._known_input_shape()
+    if cost and not _fully_known(input_shape):
+        raise _fixed_size_error(model, "(cost=True) (MACs and memory depend on it)", input_shape)
     rows = _rows(model, input_shape, 0, formulas, expand_nested)
     counted = [r for r in rows if r.counted]
     params = list(model.parameters())

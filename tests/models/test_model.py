@@ -168,3 +168,23 @@ def test_regularization_losses_collect_every_layer():
         0.01 * model.layers[0].weight.pow(2).sum() + 0.01 * model.layers[2].weight.abs().sum()
     )
     torch.testing.assert_close(sum(losses), expected)
+
+
+def test_training_methods_delegate_to_the_engine():
+    model = Sequential([Flatten(input_shape=(4, 4, 1)), Dense(3, activation="softmax")])
+    x = np.random.default_rng(0).random((32, 4, 4, 1), dtype=np.float32)
+    y = np.arange(32) % 3
+    uncompiled = model.predict(x, verbose=0)  # predict works before compile, like Keras
+    assert uncompiled.shape == (32, 3)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert isinstance(model.optimizer, torch.optim.SGD)
+    assert "_trainer" not in dict(model.named_modules()) and "_trainer" not in str(
+        list(model.state_dict())
+    )
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2
+    history = model.fit_generator(x, y, epochs=1, batch_size=8, verbose=0)  # Keras 1/2 alias
+    assert len(history.history["loss"]) == 1
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    assert np.isfinite(loss) and 0 <= accuracy <= 1
+    np.testing.assert_allclose(model.predict_on_batch(x), model.predict(x, verbose=0), atol=1e-6)

@@ -154,3 +154,19 @@ def test_errors():
         quiet(bn_model(), batch_size=0)
     with pytest.raises(TypeError, match=r"`print_fn` must be callable"):
         bn_model().summary(print_fn="stdout")
+    inputs = Input(shape=(None, None, 3))
+    any_size = Model(inputs, GlobalAveragePooling2D()(Conv2D(2, 3)(inputs)))
+    assert quiet(any_size).rows[1].output_shape == (None, None, None, 2)
+    with pytest.raises(
+        ValueError,
+        match=r"summary\(cost=True\) \(MACs and memory depend on it\) "
+        r"of model .* needs a fully known input shape",
+    ):
+        quiet(any_size, cost=True)
+
+
+def test_repr_is_short():
+    macs = 8 * 8 * 8 * (3 * 3 * 3) + 512 * 4  # conv + dense; BatchNorm counts 0
+    assert repr(quiet(bn_model())) == (
+        f"<ModelSummary 'sequential': 4 rows, 2,292 params, {macs:,} MACs>"
+    )
