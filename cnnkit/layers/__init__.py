@@ -42,7 +42,16 @@ from cnnkit.layers._pooling import (
     MaxPooling2D,
 )
 from cnnkit.layers._regularizers import L1L2, Regularizer, get_regularizer, l1, l1_l2, l2
-from cnnkit.layers._reshaping import Flatten, ZeroPadding2D
+from cnnkit.layers._reshaping import Flatten, Reshape, ZeroPadding2D
+
+# Keras' alternative spellings of the same classes (so instances keep Keras' names).
+AvgPool2D = AveragePooling2D
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool2D = GlobalMaxPooling2D
+MaxPool2D = MaxPooling2D
+SeparableConvolution2D = SeparableConv2D
 
 __all__ = [
     "ACTIVATIONS",
@@ -50,17 +59,22 @@ __all__ = [
     "Activation",
     "Add",
     "AveragePooling2D",
+    "AvgPool2D",
     "BatchNormalization",
     "Concatenate",
     "Constant",
     "Constraint",
     "Conv1D",
     "Conv2D",
+    "Convolution1D",
+    "Convolution2D",
     "Dense",
     "DepthwiseConv2D",
     "Dropout",
     "Flatten",
     "GlobalAveragePooling2D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool2D",
     "GlobalMaxPooling2D",
     "Initializer",
     "Input",
@@ -70,6 +84,7 @@ __all__ = [
     "Layer",
     "LeakyReLU",
     "MaxNorm",
+    "MaxPool2D",
     "MaxPooling2D",
     "MinMaxNorm",
     "Node",
@@ -85,7 +100,9 @@ __all__ = [
     "ReLU",
     "Regularizer",
     "Rescaling",
+    "Reshape",
     "SeparableConv2D",
+    "SeparableConvolution2D",
     "TruncatedNormal",
     "UnitNorm",
     "VarianceScaling",

@@ -14,6 +14,7 @@ from ``input_shape=`` on construction, from a symbolic :class:`KerasTensor`
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnkit._errors import format_error, invalid_type, invalid_value
+from cnnkit._errors import close_matches, format_error, invalid_type, invalid_value
 from cnnkit.layers._regularizers import get_regularizer, serialize_regularizer
 from cnnkit.layers._weights import WeightsMixin
 
@@ -134,6 +135,8 @@ class Layer(WeightsMixin, nn.Module):
         dtype: Accepted for Keras compatibility; only ``"float32"`` is supported.
         activity_regularizer: Penalty on the layer's output (name or callable),
             divided by the batch size as in Keras; see :meth:`regularization_losses`.
+        weights: Initial weights in Keras order and layout (Keras 2's ``weights=``),
+            set as soon as the layer is built.
     """
 
     input_spec: InputSpec | None = None
@@ -150,14 +153,18 @@ class Layer(WeightsMixin, nn.Module):
         batch_size: int | None = None,
         dtype: Any = None,
         activity_regularizer: Any = None,
+        weights: Sequence[np.ndarray] | None = None,
         **kwargs: Any,
     ):
         super().__init__()
         unknown = set(kwargs) - self._ignored_keras_kwargs
         if unknown:
+            known = _constructor_arguments(type(self))
+            close = [m for u in sorted(unknown) for m in close_matches(u, known, n=1)]
             raise invalid_type(
                 f"{type(self).__name__}: unexpected keyword argument(s) {sorted(unknown)}.",
                 received={k: kwargs[k] for k in sorted(unknown)},
+                suggestion=", ".join(repr(m) for m in close) or None,
             )
         if name is not None and not isinstance(name, str):
             raise invalid_type(
@@ -188,6 +195,8 @@ class Layer(WeightsMixin, nn.Module):
         self.activity_regularizer = get_regularizer(
             activity_regularizer, argument="activity_regularizer"
         )
+        #: Keras 2's ``weights=``: initial values (Keras layout), set once the layer is built.
+        self._initial_weights = None if weights is None else list(weights)
 
     # ------------------------------------------------------------------ API to override
     def build(self, input_shape: Any) -> None:
@@ -278,6 +287,9 @@ class Layer(WeightsMixin, nn.Module):
             self._build_input_shape = input_shape
             # Freezing before build must still freeze the weights created now.
             self._apply_trainable()
+            if self._initial_weights is not None:
+                self.set_weights(self._initial_weights)
+                self._initial_weights = None
 
     def build_from_config_shape(self) -> None:
         """Build now if the layer was given ``input_shape``/``batch_input_shape``."""
@@ -350,6 +362,16 @@ class Layer(WeightsMixin, nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
+
+
+def _constructor_arguments(cls: type) -> list[str]:
+    """Keyword arguments accepted along the class's constructors (for suggestions)."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None and klass is not nn.Module:
+            names.update(p for p in inspect.signature(init).parameters if p != "self")
+    return sorted(names - {"args", "kwargs"})
 
 
 def _as_tensor(inputs: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Shape-changing layers without weights: ``Flatten`` and ``ZeroPadding2D``."""
+"""Shape-changing layers without weights: ``Flatten``, ``Reshape`` and ``ZeroPadding2D``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from cnnkit._errors import invalid_value
 from cnnkit.layers._args import normalize_data_format, normalize_padding
 from cnnkit.layers._base import InputSpec, Layer
 from cnnkit.layers._spatial import channel_axis, join_shape, spatial_of
 
-__all__ = ["Flatten", "ZeroPadding2D"]
+__all__ = ["Flatten", "Reshape", "ZeroPadding2D"]
 
 
 class Flatten(Layer):
@@ -46,6 +47,55 @@ class Flatten(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return super().get_config() | {"data_format": self.data_format}
+
+
+class Reshape(Layer):
+    """Reshape each sample to ``target_shape`` (batch axis kept); one entry may be -1.
+
+    Args:
+        target_shape: Shape of one sample, e.g. ``(28, 28, 1)`` or ``(-1, 64)``.
+    """
+
+    def __init__(self, target_shape: tuple[int, ...], **kwargs: Any):
+        super().__init__(**kwargs)
+        target = tuple(target_shape) if isinstance(target_shape, (list, tuple)) else None
+        if (
+            not target
+            or any(
+                isinstance(v, bool) or not isinstance(v, int) or v == 0 or v < -1 for v in target
+            )
+            or target.count(-1) > 1
+        ):
+            raise invalid_value(
+                f"Reshape '{self.name}': `target_shape` must be a tuple of positive integers "
+                "with at most one -1.",
+                received={"target_shape": target_shape},
+            )
+        self.target_shape = target
+        self.build_from_config_shape()
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        rest = input_shape[1:]
+        if None in rest:
+            return (input_shape[0], *(None if v == -1 else v for v in self.target_shape))
+        total, known = math.prod(rest), math.prod(v for v in self.target_shape if v != -1)
+        missing = total // known if -1 in self.target_shape else None
+        if total % known or (missing is None and known != total):
+            raise invalid_value(
+                f"Reshape '{self.name}': cannot reshape a sample of {total} values into "
+                f"{self.target_shape}.",
+                received={"input_shape": input_shape, "target_shape": self.target_shape},
+            )
+        return (input_shape[0], *(missing if v == -1 else v for v in self.target_shape))
+
+    def build(self, input_shape: tuple) -> None:
+        self.compute_output_shape(input_shape)
+
+    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        return inputs.reshape(inputs.shape[0], *self.target_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {"target_shape": list(self.target_shape)}
 
 
 class ZeroPadding2D(Layer):

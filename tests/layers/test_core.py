@@ -10,13 +10,22 @@ import torch.nn.functional as F
 from cnnkit.layers import (
     ACTIVATIONS,
     Activation,
+    AveragePooling2D,
+    AvgPool2D,
+    Conv2D,
+    Convolution2D,
     Dense,
     Dropout,
     Flatten,
+    GlobalAveragePooling2D,
+    GlobalAvgPool2D,
     Input,
     LeakyReLU,
+    MaxPool2D,
+    MaxPooling2D,
     ReLU,
     Rescaling,
+    Reshape,
     ZeroPadding2D,
 )
 
@@ -127,3 +136,38 @@ def test_rescaling_and_zero_padding():
     assert pad.output_size_formula((None, 2, 3, 1)) == "H: 2 + 1 + 2 = 5; W: 3 + 0 + 3 = 6"
     cf = ZeroPadding2D(1, data_format="channels_first")
     assert cf(torch.ones(1, 2, 3, 3)).shape == (1, 2, 5, 5)
+
+
+def test_reshape_with_inferred_axis():
+    layer = Reshape((-1, 4))
+    assert layer(Input(shape=(2, 3, 4))).shape == (None, 6, 4)
+    x = torch.arange(24.0).reshape(1, 2, 3, 4)
+    torch.testing.assert_close(layer(x), x.reshape(1, 6, 4))
+    assert Reshape((28, 28, 1))(Input(shape=(784,))).shape == (None, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"Reshape 'reshape_2': cannot reshape a sample of 10"):
+        Reshape((3, -1))(Input(shape=(10,)))
+
+
+def test_keras_aliases_are_the_same_classes():
+    assert MaxPool2D is MaxPooling2D and AvgPool2D is AveragePooling2D
+    assert Convolution2D is Conv2D and GlobalAvgPool2D is GlobalAveragePooling2D
+    assert MaxPool2D().name == "max_pooling2d"
+
+
+def test_keras2_weights_argument_sets_initial_weights():
+    kernel = np.arange(6, dtype=np.float32).reshape(3, 2)
+    layer = Dense(2, weights=[kernel, np.ones(2, np.float32)])
+    y = layer(torch.ones(1, 3))
+    torch.testing.assert_close(y, torch.tensor([[7.0, 10.0]]))
+
+
+def test_torch_state_dicts_load_directly():
+    conv, linear = torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Linear(8, 4)
+    ours_conv = Conv2D(8, 3, padding="same", input_shape=(6, 6, 3))
+    ours_dense = Dense(4, input_shape=(8,))
+    ours_conv.load_state_dict(conv.state_dict())
+    ours_dense.load_state_dict(linear.state_dict())
+    x = torch.randn(2, 6, 6, 3)
+    torch.testing.assert_close(ours_conv(x), conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1))
+    features = torch.randn(2, 8)
+    torch.testing.assert_close(ours_dense(features), linear(features))

@@ -19,10 +19,18 @@ from cnnkit.layers import (
     Input,
     LeakyReLU,
     MaxPooling2D,
+    Reshape,
     ZeroPadding2D,
 )
 
 CASES = [
+    (
+        "Reshape with two -1",
+        lambda: Reshape((-1, -1)),
+        ValueError,
+        r"Reshape 'reshape': `target_shape` must be a tuple of positive integers with at most "
+        r"one -1",
+    ),
     # (id, callable, exception, match)
     (
         "wrong input rank",
@@ -174,7 +182,7 @@ CASES = [
         "unexpected keyword",
         lambda: Conv2D(4, 3, kernal_size=3),
         TypeError,
-        r"Conv2D: unexpected keyword argument\(s\) \['kernal_size'\]",
+        r"Conv2D: unexpected keyword argument\(s\) \[.kernal_size.\].*Did you mean .kernel_size.",
     ),
     (
         "Input without shape",

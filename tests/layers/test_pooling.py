@@ -100,3 +100,9 @@ def test_pooling_formulas_and_no_params():
     assert layer.output_size_formula((None, 28, 28, 6)) == "(28 − 2) / 2 + 1 = 14"
     assert layer.count_params() == 0
     assert layer.macs((None, 28, 28, 6), (None, 14, 14, 6)) == 0
+
+
+def test_gradcheck_average_pooling_excluding_asymmetric_padding():
+    layer = AveragePooling2D(3, 2, padding="same")  # 6 → pads (0, 1): the mask-division path
+    x = torch.randn(1, 6, 6, 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: layer(t), (x,))
