@@ -183,16 +183,13 @@ def _accepts_two_arguments(fn: Callable[..., Any]) -> bool:
 
 def _as_rate(result: Any, epoch: int) -> float:
     """The schedule's output as a float >= 0, or a template error naming the epoch."""
-    try:
-        if isinstance(result, (bool, str, bytes)):
-            raise TypeError
-        rate = float(result)
-    except (TypeError, ValueError):
+    rate = _to_float(result)
+    if rate is None:
         raise invalid_type(
             f"LearningRateScheduler: the `schedule` function must return a number, but at "
             f"epoch {epoch} it returned a {type(result).__name__}.",
             received={"lr": result},
-        ) from None
+        )
     if not math.isfinite(rate) or rate < 0:
         raise invalid_value(
             f"LearningRateScheduler: the `schedule` function returned an invalid learning rate "
@@ -201,3 +198,13 @@ def _as_rate(result: Any, epoch: int) -> float:
             received={"lr": result},
         )
     return rate
+
+
+def _to_float(value: Any) -> float | None:
+    """A number (Python, NumPy or a one-element tensor) as a float; None for anything else."""
+    if isinstance(value, (bool, str, bytes)):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from cnnkit.callbacks import Callback, LearningRateScheduler, ReduceLROnPlateau
 from tests.callbacks._fakes import FakeModel, drive, series
@@ -122,6 +123,7 @@ SCHEDULE_CASES = [
     (lambda epoch: 0.1 / (epoch + 1), [[0.1], [0.05], [0.1 / 3]]),
     (lambda epoch, lr: lr if epoch < 2 else lr * 0.1, [[1.0], [1.0], [0.1]]),
     (lambda epoch, lr: np.float32(0.25), [[0.25]] * 3),
+    (lambda epoch, lr: torch.tensor(0.5), [[0.5]] * 3),
     (lambda *args: 0.3 * args[0], [[0.0], [0.3], [0.6]]),
 ]
 
