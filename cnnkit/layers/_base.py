@@ -15,7 +15,6 @@ from ``input_shape=`` on construction, from a symbolic :class:`KerasTensor`
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -26,75 +25,25 @@ from torch import nn
 
 from cnnkit._errors import close_matches, format_error, invalid_type, invalid_value
 from cnnkit.layers._regularizers import get_regularizer, serialize_regularizer
+from cnnkit.layers._symbolic import (
+    KerasTensor,
+    Node,
+    Shape,
+    reset_layer_names,
+    snake_case,
+    unique_name,
+)
 from cnnkit.layers._weights import WeightsMixin
 
-__all__ = ["InputSpec", "KerasTensor", "Layer", "Node", "Shape", "reset_layer_names"]
-
-Shape = tuple[int | None, ...]
-"""A Keras-layout shape with the batch axis first, ``None`` where unknown."""
-
-_NAME_COUNTS: dict[str, int] = {}
-
-
-def reset_layer_names() -> None:
-    """Restart automatic naming (``conv2d``, ``conv2d_1``, ...) from scratch."""
-    _NAME_COUNTS.clear()
-
-
-def _snake_case(class_name: str) -> str:
-    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", class_name)
-    s = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", s)
-    return s.lower().replace("2_d", "2d").replace("1_d", "1d").replace("3_d", "3d")
-
-
-def unique_name(prefix: str) -> str:
-    """Keras-style automatic name: first ``prefix``, then ``prefix_1``, ``prefix_2``..."""
-    count = _NAME_COUNTS.get(prefix, 0)
-    _NAME_COUNTS[prefix] = count + 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-@dataclass
-class Node:
-    """One call of a layer on symbolic inputs: the edges of the functional graph.
-
-    Attributes:
-        layer: The layer that was called.
-        inputs: The symbolic inputs, flattened to a list.
-        outputs: The symbolic outputs, flattened to a list.
-        list_input: True when the layer was called with a list (merge layers).
-        call_kwargs: Extra keyword arguments of the call (e.g. ``training``).
-    """
-
-    layer: Layer
-    inputs: list[KerasTensor]
-    outputs: list[KerasTensor] = field(default_factory=list)
-    list_input: bool = False
-    call_kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-class KerasTensor:
-    """A symbolic tensor: a Keras-layout shape and the node that produced it.
-
-    Args:
-        shape: Shape with the batch axis first (``None`` when unknown).
-        node: The :class:`Node` that produced it; ``None`` only for raw inputs.
-        index: Which output of ``node`` this is.
-        name: Display name, e.g. ``"input_layer"``.
-    """
-
-    def __init__(self, shape: Shape, node: Node | None = None, index: int = 0, name: str = ""):
-        self.shape: Shape = tuple(shape)
-        self.node = node
-        self.index = index
-        self.name = name
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape} name={self.name!r}>"
+__all__ = [
+    "InputSpec",
+    "KerasTensor",
+    "Layer",
+    "Node",
+    "Shape",
+    "reset_layer_names",
+    "unique_name",
+]
 
 
 @dataclass
@@ -176,7 +125,7 @@ class Layer(WeightsMixin, nn.Module):
                 received={"dtype": dtype},
                 hint="Use mixed_precision= in compile() for bf16/fp16 training.",
             )
-        self.name: str = name or unique_name(_snake_case(type(self).__name__))
+        self.name: str = name or unique_name(snake_case(type(self).__name__))
         self.built = False
         self._trainable = bool(trainable)
         self._build_input_shape: Any = None
