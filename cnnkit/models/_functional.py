@@ -87,6 +87,16 @@ class Functional(Model):
         """The symbolic output tensors."""
         return list(self._outputs)
 
+    @property
+    def input(self) -> Any:
+        """The input tensor, or the list of them for a multi-input model (Keras)."""
+        return list(self._inputs) if self._inputs_are_list else self._inputs[0]
+
+    @property
+    def output(self) -> Any:
+        """The output tensor, or the list of them for a multi-output model (Keras)."""
+        return list(self._outputs) if self._outputs_are_list else self._outputs[0]
+
     def node_label(self, tensor: KerasTensor) -> str:
         """Keras' ``layer_name[node_index][tensor_index]`` label of a tensor in this graph."""
         node = tensor.node

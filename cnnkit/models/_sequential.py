@@ -15,12 +15,6 @@ from cnnkit.models._serialization import deserialize_layer, serialize_layer
 __all__ = ["Sequential"]
 
 
-def _out_shape(result: Any) -> Any:
-    if isinstance(result, (list, tuple)):
-        return [t.shape for t in result]
-    return result.shape
-
-
 class Sequential(Model):
     """A linear stack of layers, like ``keras.Sequential``.
 
@@ -49,8 +43,8 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._input_layer: InputLayer | None = None
         self._stack: list[nn.Module] = []
-        #: (input shape, output shape) of every layer once the model is built.
-        self._shapes: list[tuple[Any, Any]] = []
+        #: Symbolic tensors once built: the input, then each layer's output.
+        self._tensors: list[KerasTensor] = []
         if layers is not None:
             if isinstance(layers, (Layer, KerasTensor)):
                 layers = [layers]
@@ -88,35 +82,50 @@ class Sequential(Model):
                 f"'{layer.name}' is already in the model.",
                 received={"name": layer.name},
             )
-        in_shape = self._next_input_shape(layer)
-        if in_shape is not None:
+        tensors = list(self._tensors)
+        if not tensors and not self._stack:
+            shape = self._input_shape_of_input_layer() or layer._batch_input_shape
+            if shape is not None:
+                tensors = [self._input_tensor(shape)]
+        if tensors:
             # Build first so that a layer that rejects the shape is not half-added.
-            out_shape = _out_shape(layer(KerasTensor(in_shape)))
-            self._shapes.append((in_shape, out_shape))
-            self.built = True
-            self._build_input_shape = self._shapes[0][0]
+            tensors.append(self._call_symbolic(layer, tensors[-1]))
         try:
             self.add_module(layer.name, layer)
         except KeyError as err:
-            if in_shape is not None:
-                self._shapes.pop()
             raise invalid_value(
                 f"Sequential '{self.name}': layer name '{layer.name}' clashes with a model "
                 "attribute; give the layer another name.",
                 received={"name": layer.name},
             ) from err
         self._stack.append(layer)
+        self._set_tensors(tensors)
         if not self._trainable:
             layer.trainable = False
 
-    def _next_input_shape(self, layer: Layer) -> Any:
-        if self._shapes:
-            return self._shapes[-1][1]
-        if self._stack:  # an earlier layer is waiting for its input shape
-            return None
-        if self._input_layer is not None:
-            return self._input_shape_of_input_layer()
-        return layer._batch_input_shape or self._build_input_shape
+    def _set_tensors(self, tensors: list[KerasTensor]) -> None:
+        self._tensors = tensors
+        if tensors:
+            self.built = True
+            self._build_input_shape = tensors[0].shape
+
+    def _input_tensor(self, shape: Any) -> KerasTensor:
+        """The graph's root: the user's ``Input`` if it has this shape, else a new one."""
+        shape = tuple(shape)
+        given = self._input_layer
+        if given is not None and tuple(given._batch_input_shape)[1:] == shape[1:]:
+            return given.output
+        return InputLayer(batch_input_shape=(None, *shape[1:]), name=f"{self.name}_input").output
+
+    def _call_symbolic(self, layer: Layer, tensor: KerasTensor) -> KerasTensor:
+        out = layer(tensor)
+        if not isinstance(out, KerasTensor):
+            raise invalid_value(
+                f"Sequential '{self.name}': layer '{layer.name}' returns several tensors; "
+                "a Sequential model needs one output per layer (use the functional API).",
+                received={"layer": layer.name},
+            )
+        return out
 
     def _input_shape_of_input_layer(self) -> Any:
         layer = self._input_layer
@@ -135,9 +144,37 @@ class Sequential(Model):
             )
         layer = self._stack.pop()
         del self._modules[layer.name]
-        if len(self._shapes) > len(self._stack):
-            self._shapes.pop()
+        if len(self._tensors) > len(self._stack) + 1:
+            self._tensors.pop()
         return layer
+
+    @property
+    def _shapes(self) -> list[tuple[Any, Any]]:
+        """(input shape, output shape) of every layer once the model is built."""
+        t = self._tensors
+        return [(t[i].shape, t[i + 1].shape) for i in range(len(t) - 1)]
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        """The symbolic input tensor (as a list, like Keras) once the model is built."""
+        self._require_built("read the inputs of")
+        return [self._tensors[0]]
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        """The symbolic output tensor (as a list) once the model is built."""
+        self._require_built("read the outputs of")
+        return [self._tensors[-1]]
+
+    @property
+    def input(self) -> KerasTensor:
+        """The symbolic input, e.g. for ``Model(seq.input, ...)``."""
+        return self.inputs[0]
+
+    @property
+    def output(self) -> KerasTensor:
+        """The symbolic output of the last layer."""
+        return self.outputs[0]
 
     @property
     def layers(self) -> list[nn.Module]:
@@ -150,19 +187,14 @@ class Sequential(Model):
             input_shape = self._known_input_shape()
             if input_shape is None:
                 raise unknown_input_shape_error(self.name, "build")
-        shape: Any = (None, *tuple(input_shape)[1:])
-        shapes = []
+        tensors = [self._input_tensor(input_shape)]
         for layer in self._stack:
-            out = _out_shape(layer(KerasTensor(shape)))
-            shapes.append((shape, out))
-            shape = out
-        self._shapes = shapes
-        self.built = True
-        self._build_input_shape = shapes[0][0] if shapes else (None, *tuple(input_shape)[1:])
+            tensors.append(self._call_symbolic(layer, tensors[-1]))
+        self._set_tensors(tensors)
 
     def _known_input_shape(self) -> Any:
-        if self._shapes:
-            return self._shapes[0][0]
+        if self._tensors:
+            return self._tensors[0].shape
         if self._input_layer is not None:
             return self._input_shape_of_input_layer()
         if self._stack and self._stack[0]._batch_input_shape is not None:
@@ -170,7 +202,7 @@ class Sequential(Model):
         return super()._known_input_shape()
 
     def _require_built(self, action: str) -> None:
-        if not self.built or len(self._shapes) != len(self._stack):
+        if len(self._tensors) != len(self._stack) + 1:
             shape = self._known_input_shape()
             if shape is None:
                 raise unknown_input_shape_error(self.name, action)
@@ -179,8 +211,8 @@ class Sequential(Model):
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape for ``input_shape``, layer by layer."""
         shape: Any = (None, *tuple(input_shape)[1:])
-        if self._shapes and self._shapes[0][0] == shape:
-            return self._shapes[-1][1]
+        if self._tensors and self._tensors[0].shape == shape:
+            return self._tensors[-1].shape
         for layer in self._stack:
             shape = layer.compute_output_shape(shape)
         return shape
@@ -191,7 +223,7 @@ class Sequential(Model):
             self._stack[0].check_input_shape(input_shape)
 
     def _maybe_build(self, input_shape: Any) -> None:
-        if not self.built or len(self._shapes) != len(self._stack):
+        if len(self._tensors) != len(self._stack) + 1:
             self.build(input_shape)
             self._apply_trainable()
 

@@ -99,3 +99,16 @@ def test_layer_that_rejects_the_shape_is_not_added():
         model.add(Conv2D(2, 5))  # 2x2 input, 5x5 kernel
     assert len(model.layers) == 1
     assert model.output_shape == (None, 2, 2, 2)
+
+
+def test_symbolic_input_and_output_make_a_functional_model():
+    from cnnkit.models import Model
+
+    seq = Sequential([Conv2D(2, 3, input_shape=(6, 6, 1)), Flatten(), Dense(3)])
+    assert seq.input.shape == (None, 6, 6, 1) and seq.output.shape == (None, 3)
+    twin = Model(seq.input, seq.output)  # same layers, same weights
+    x = torch.randn(2, 6, 6, 1)
+    torch.testing.assert_close(twin(x), seq(x))
+    assert twin.count_params() == seq.count_params()
+    with pytest.raises(ValueError, match=r"Cannot read the inputs of model"):
+        _ = Sequential([Dense(2)]).input
