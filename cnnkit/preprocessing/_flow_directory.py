@@ -1,14 +1,13 @@
 """``ImageDataGenerator.flow_from_directory``: a Keras ``DirectoryIterator``.
 
-Batch ``i`` is random-access (``it[i]``), as the engine and Keras expect; to
-keep decoding out of the main process, a pool of worker processes decodes the
-next few batches of the epoch's order ahead of time (Pillow, one whole batch
-per task) while the current one is augmented and trained on.
+Batch ``i`` is random-access (``it[i]``), as the engine and Keras expect.
+Decoding stays out of the main process: a :class:`BatchDecoder` pool splits
+each batch across its workers and, while batches are read in order, decodes
+the next one while the current one is augmented and trained on.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,10 +16,11 @@ import numpy as np
 import torch
 
 from cnnkit._errors import invalid_value, unknown_name
-from cnnkit.data._decode import CHANNELS, DecodeSpec, SkipLog, decode_batch
+from cnnkit.data._decode import CHANNELS, DecodeSpec, SkipLog
 from cnnkit.data._directory import default_workers
 from cnnkit.data._from_directory import check_image_size
 from cnnkit.data._scan import check_directory, list_image_files
+from cnnkit.preprocessing._prefetch import BatchDecoder
 from cnnkit.preprocessing._sequence import BatchSequence
 
 if TYPE_CHECKING:
@@ -37,11 +37,6 @@ _INTERPOLATIONS = {
     "lanczos": "lanczos3",
     "box": "area",
 }
-
-
-def _decode_task(paths: list[str], spec: DecodeSpec) -> tuple[np.ndarray, np.ndarray, list]:
-    images, ok, bad = decode_batch(paths, spec)
-    return images.numpy(), ok.numpy(), bad  # plain arrays pickle through the pool's pipe
 
 
 def _list_classes(directory: Path, classes: Any, subset: str | None, split: float):
@@ -155,48 +150,32 @@ class DirectoryIterator(BatchSequence):
             height, width, color_mode, _INTERPOLATIONS[interpolation], bool(keep_aspect_ratio)
         )
         self.image_shape = (height, width, self.spec.channels)
-        self._workers = default_workers() if num_workers is None else int(num_workers)
-        self._pool: cf.ProcessPoolExecutor | None = None
-        self._pending: dict[bytes, cf.Future] = {}
-        self._position = 0
+        workers = default_workers() if num_workers is None else int(num_workers)
+        self._decoder = BatchDecoder(files, self.spec, workers)
+        self._last = -1
         self._skips = SkipLog()
 
-    # -- decoding, ahead of time in worker processes -------------------------------------
-    def _submit(self, indices: np.ndarray) -> cf.Future:
-        paths = [self.filepaths[i] for i in indices]
-        if self._workers == 0:
-            done: cf.Future = cf.Future()
-            done.set_result(_decode_task(paths, self.spec))
-            return done
-        if self._pool is None:
-            self._pool = cf.ProcessPoolExecutor(max_workers=self._workers)
-        return self._pool.submit(_decode_task, paths, self.spec)
-
-    def _prefetch(self, start: int) -> None:
-        if self._workers == 0 or self.index_array is None:
-            return
-        for j in range(start, min(start + 2 * self._workers, len(self))):
-            indices = self.index_array[j * self.batch_size : (j + 1) * self.batch_size]
-            key = indices.tobytes()
-            if key not in self._pending:
-                self._pending[key] = self._submit(indices)
-
     def __getitem__(self, idx: int) -> Any:
-        if self.index_array is None:
-            self.index_array = self._make_index_array()
-        self._position = idx
+        self._sequential = idx in (0, self._last + 1)
+        self._last = idx
         return super().__getitem__(idx)
 
+    def _upcoming(self) -> list[np.ndarray]:
+        """The next batch of this epoch's order, when batches are being read in order."""
+        if not self._sequential or self.index_array is None:
+            return []
+        start = self._last + 1
+        nxt = self.index_array[start * self.batch_size : (start + 1) * self.batch_size]
+        return [nxt] if len(nxt) else []
+
     def _get_batch(self, indices: np.ndarray, rng: np.random.Generator) -> Any:
-        future = self._pending.pop(indices.tobytes(), None) or self._submit(indices)
-        self._prefetch(self._position + 1)
-        images, ok, bad = future.result()
+        images, ok, bad = self._decoder.get(indices, self._upcoming())
         labels = self.classes[indices]
         if bad:
             self._skips.add(bad)
             images, labels = images[ok], labels[ok]
-        if self._position == len(self) - 1:
-            self._skips.warn_once(stacklevel=3)  # the epoch's files have all been seen: one warning
+        if self._sequential and self._last == len(self) - 1:
+            self._skips.warn_once(stacklevel=3)  # read in order to the end: all files seen
         x = self.image_data_generator.transform_batch(torch.from_numpy(images), rng)
         if self.class_mode is None:
             return x
@@ -219,17 +198,12 @@ class DirectoryIterator(BatchSequence):
     def on_epoch_end(self) -> None:
         self._skips.warn_once(stacklevel=2)
         super().on_epoch_end()
-        if self.shuffle:  # the next epoch's batches differ: drop what was decoded ahead
-            for future in self._pending.values():
-                future.cancel()
-            self._pending.clear()
 
     def close(self) -> None:
         """Stop the decoding processes (also done when the iterator is deleted)."""
-        if getattr(self, "_pool", None) is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-        getattr(self, "_pending", {}).clear()
+        decoder = getattr(self, "_decoder", None)
+        if decoder is not None:
+            decoder.close()
 
     def __del__(self) -> None:
         self.close()

@@ -80,6 +80,11 @@ def test_workers_prefetch_and_skip_bad_files_with_one_warning(tmp_path):
             total = sum(next(it)[0].shape[0] for _ in range(len(it)))
             assert total == 12
     messages = [str(w.message) for w in caught if "Skipped" in str(w.message)]
+    it.on_epoch_end()
+    in_order = [it[i][0] for i in range(len(it))]
+    shuffled = [it[i][0] for i in (2, 0, 1)]  # fit may permute a Sequence's batches
+    for i, batch in zip((2, 0, 1), shuffled, strict=True):
+        np.testing.assert_array_equal(batch, in_order[i])
     assert len(messages) == 1 and "Skipped 2 image file(s)" in messages[0]
     assert "zz_cut.jpg" in messages[0] and "zz_text.jpg" in messages[0]
     it.close()
