@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import string
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,11 @@ __all__ = ["ModelCheckpoint"]
 
 _MODEL_EXT = ".cnnkit"
 _WEIGHTS_EXT = ".safetensors"  # also matches the recommended ".weights.safetensors"
+_KERAS_MODEL_EXTS = (".keras", ".h5", ".hdf5")
+_KERAS_WEIGHTS_EXTS = (".weights.h5", ".h5", ".hdf5")
+# Names that clearly mean the other kind of file, for the error's hint.
+_MODEL_EXTS = (_MODEL_EXT, ".keras")
+_WEIGHTS_EXTS = (_WEIGHTS_EXT, ".weights.h5")
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -28,6 +34,8 @@ class ModelCheckpoint(MonitorCallback):
     Args:
         filepath: Where to save; ``.cnnkit`` for the full model, ``.safetensors``
             (e.g. ``best.weights.safetensors``) with ``save_weights_only=True``.
+            Keras names (``.keras``/``.h5``; ``.weights.h5``/``.hdf5`` for weights)
+            are accepted with a warning and hold cnnkit's format.
         monitor: The metric compared by ``save_best_only``. Default ``"val_loss"``.
         verbose: 1 prints every save decision. Default 0.
         save_best_only: Save only when ``monitor`` improves on the best so far.
@@ -168,29 +176,50 @@ class ModelCheckpoint(MonitorCallback):
 
 
 def _check_filepath(filepath: Any, weights_only: bool) -> str:
+    """The path as a str, checked against ``save_weights_only`` like Keras checks it.
+
+    Keras' own names (``best.h5``, ``model.keras``, ``weights.best.hdf5``) are
+    accepted so course code runs unchanged; the file then holds cnnkit's format
+    under that name (``load_model`` / ``load_weights`` read it), with a warning.
+    """
     if not isinstance(filepath, (str, os.PathLike)):
         raise invalid_type(
             "ModelCheckpoint: `filepath` must be a path (str or pathlib.Path).",
             received={"filepath": filepath},
         )
     path = os.fspath(filepath)
-    if weights_only and not path.endswith(_WEIGHTS_EXT):
+    if weights_only:
+        ours, keras, other = (_WEIGHTS_EXT,), _KERAS_WEIGHTS_EXTS, _MODEL_EXTS
+    else:
+        ours, keras, other = (_MODEL_EXT,), _KERAS_MODEL_EXTS, _WEIGHTS_EXTS
+    lowered = path.lower()
+    if lowered.endswith(ours):
+        return path
+    if lowered.endswith(keras) and not lowered.endswith(other):
+        warnings.warn(
+            f"ModelCheckpoint: {path!r} has a Keras extension; cnnkit writes its own "
+            "safetensors format under that name (cnnkit's load_model/load_weights read it, "
+            f"Keras does not). Prefer a name ending in {ours[0]!r}.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return path
+    if weights_only:
         raise invalid_value(
             "ModelCheckpoint: with `save_weights_only=True` the filepath must end in "
             "`.weights.safetensors` (or `.safetensors`).",
             received={"filepath": path},
-            hint="cnnkit writes weights as safetensors, not HDF5.",
+            hint="A .cnnkit or .keras file is a whole model: drop save_weights_only=True."
+            if lowered.endswith(other)
+            else None,
         )
-    if not weights_only and not path.endswith(_MODEL_EXT):
-        hint = "cnnkit saves models in its own safe format, not Keras' .keras/.h5."
-        if path.endswith(_WEIGHTS_EXT):
-            hint = "A .safetensors file holds weights only: pass save_weights_only=True."
-        raise invalid_value(
-            "ModelCheckpoint: the filepath of a full-model checkpoint must end in `.cnnkit`.",
-            received={"filepath": path},
-            hint=hint,
-        )
-    return path
+    raise invalid_value(
+        "ModelCheckpoint: the filepath of a full-model checkpoint must end in `.cnnkit`.",
+        received={"filepath": path},
+        hint="A weights file name holds weights only: pass save_weights_only=True."
+        if lowered.endswith(other)
+        else None,
+    )
 
 
 def _template_keys(filepath: str) -> list[str]:

@@ -125,8 +125,9 @@ def test_template_errors_at_save_time(tmp_path, template, logs, match):
 @pytest.mark.parametrize(
     ("args", "kwargs", "error", "match"),
     [
-        (("m.h5",), {}, ValueError, r"must end in `.cnnkit`.*Received: filepath='m.h5'.*not Keras"),
-        (("m.keras",), {}, ValueError, r"must end in `.cnnkit`"),
+        (("m.pt",), {}, ValueError, r"must end in `.cnnkit`.*Received: filepath='m.pt'"),
+        (("m.weights.h5",), {}, ValueError, r"weights only: pass save_weights_only=True"),
+        (("m.keras",), {"save_weights_only": True}, ValueError, r"whole model: drop save_weights"),
         (("m.safetensors",), {}, ValueError, r"weights only: pass save_weights_only=True"),
         (
             ("m.cnnkit",),
@@ -134,7 +135,6 @@ def test_template_errors_at_save_time(tmp_path, template, logs, match):
             ValueError,
             r"`save_weights_only=True` the filepath must end in `.weights.safetensors`",
         ),
-        (("m.weights.h5",), {"save_weights_only": True}, ValueError, r"not HDF5"),
         ((3,), {}, TypeError, r"`filepath` must be a path.*Received: filepath=3"),
         (("m-{epoch.cnnkit",), {}, ValueError, r"not a valid format string"),
         (("m-{}.cnnkit",), {}, ValueError, r"unnamed field"),
@@ -158,3 +158,21 @@ def test_template_errors_at_save_time(tmp_path, template, logs, match):
 def test_constructor_errors(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         ModelCheckpoint(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("name", "weights_only"),
+    [
+        ("best_model.h5", False),
+        ("model.keras", False),
+        ("weights.best.hdf5", True),
+        ("w.weights.h5", True),
+    ],
+)
+def test_keras_file_names_work_with_a_warning(tmp_path, name, weights_only):
+    # Course code: ModelCheckpoint("best_model.h5", save_best_only=True) must run unchanged.
+    with pytest.warns(UserWarning, match=r"has a Keras extension; cnnkit writes its own"):
+        cb = ModelCheckpoint(tmp_path / name, save_weights_only=weights_only)
+    model = FakeModel()
+    drive(cb, series("val_loss", [1.0]), model=model)
+    assert model.saved == [("weights" if weights_only else "model", str(tmp_path / name))]

@@ -227,3 +227,15 @@ def test_one_cycle_resumes_mid_epoch_with_backup_and_restore(tmp_path):
     assert resumed_lrs == whole_lrs[6:]
     for a, b in zip(resumed.parameters(), whole.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_keras_course_checkpoint_name_round_trips_through_load_model(tmp_path):
+    model = _model()
+    with pytest.warns(UserWarning, match=r"Keras extension"):
+        ckpt = ModelCheckpoint(
+            str(tmp_path / "best_model.h5"), monitor="val_loss", save_best_only=True
+        )
+    _fit(model, [ckpt], epochs=1)
+    restored = load_model(str(tmp_path / "best_model.h5"))
+    for a, b in zip(restored.parameters(), model.parameters(), strict=True):
+        assert torch.equal(a, b)
