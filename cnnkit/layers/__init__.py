@@ -33,7 +33,7 @@ from cnnkit.layers._initializers import (
     get_initializer,
 )
 from cnnkit.layers._input import Input, InputLayer
-from cnnkit.layers._merge import Add, Concatenate
+from cnnkit.layers._merge import Add, Concatenate, add, concatenate
 from cnnkit.layers._normalization import BatchNormalization
 from cnnkit.layers._pooling import (
     AveragePooling2D,
@@ -108,6 +108,8 @@ __all__ = [
     "VarianceScaling",
     "ZeroPadding2D",
     "Zeros",
+    "add",
+    "concatenate",
     "get_activation",
     "get_constraint",
     "get_initializer",

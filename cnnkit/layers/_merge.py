@@ -9,7 +9,7 @@ import torch
 from cnnkit._errors import format_error, invalid_type, invalid_value
 from cnnkit.layers._base import Layer
 
-__all__ = ["Add", "Concatenate"]
+__all__ = ["Add", "Concatenate", "add", "concatenate"]
 
 
 class _Merge(Layer):
@@ -119,3 +119,13 @@ class Concatenate(_Merge):
 
     def get_config(self) -> dict[str, Any]:
         return super().get_config() | {"axis": self.axis}
+
+
+def add(inputs: list[Any], **kwargs: Any) -> Any:
+    """Keras' functional shortcut: ``add([a, b])`` is ``Add(**kwargs)([a, b])``."""
+    return Add(**kwargs)(inputs)
+
+
+def concatenate(inputs: list[Any], axis: int = -1, **kwargs: Any) -> Any:
+    """Keras' functional shortcut: ``Concatenate(axis, **kwargs)(inputs)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)

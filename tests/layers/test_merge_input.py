@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from cnnkit.layers import Add, Concatenate, Conv2D, Input, InputLayer
+from cnnkit.layers import Add, Concatenate, Conv2D, Input, InputLayer, add, concatenate
 
 
 def test_input_returns_keras_tensor_from_input_layer():
@@ -38,3 +38,14 @@ def test_concatenate_channels_and_other_axis():
         None,
         2,
     )
+
+
+def test_functional_shortcuts():
+    a, b = Input(shape=(4, 4, 3)), Input(shape=(4, 4, 3))
+    summed = add([a, b], name="residual")
+    assert summed.shape == (None, 4, 4, 3) and isinstance(summed.node.layer, Add)
+    assert summed.node.layer.name == "residual"
+    joined = concatenate([a, b], axis=-1)
+    assert joined.shape == (None, 4, 4, 6) and joined.node.layer.axis == -1
+    x = torch.randn(2, 3)
+    torch.testing.assert_close(concatenate([x, x], axis=0), torch.cat([x, x]))
