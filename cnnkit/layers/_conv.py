@@ -126,13 +126,16 @@ class ConvBase(KernelBiasMixin, Layer):
         self._add_kernel_and_bias(self._kernel_shape(cin), self.filters)
         self.input_spec.axes = {channel_axis(self.data_format): cin}
 
+    def _output_channels(self, input_shape: tuple) -> int | None:
+        return self.filters
+
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         self.check_input_shape(input_shape)
         return windowed_output_shape(
             f"{type(self).__name__} '{self.name}'",
             input_shape,
             self.data_format,
-            self.filters,
+            self._output_channels(input_shape),
             self.padding,
             self.kernel_size,
             self.strides,

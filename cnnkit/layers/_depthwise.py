@@ -97,10 +97,9 @@ class DepthwiseConv2D(ConvBase):
         self.filters, self.groups = cin * self.depth_multiplier, cin
         super().build(input_shape)
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def _output_channels(self, input_shape: tuple) -> int | None:
         cin = input_shape[channel_axis(self.data_format)]
-        self.filters = None if cin is None else cin * self.depth_multiplier
-        return super().compute_output_shape(input_shape)
+        return None if cin is None else cin * self.depth_multiplier
 
     def _kernel_shape(self, in_channels: int) -> tuple[int, ...]:
         return (*self.kernel_size, in_channels, self.depth_multiplier)
