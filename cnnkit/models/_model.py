@@ -14,7 +14,8 @@ Every model is a :class:`cnnkit.layers.Layer`, hence a real ``torch.nn.Module``:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from cnnkit.layers import Layer
 from cnnkit.models._training_api import TrainingMixin
 from cnnkit.models._weights import get_model_weights, set_model_weights
 
-__all__ = ["Model", "model_device", "unknown_input_shape_error"]
+__all__ = ["Model", "eval_mode", "model_device", "unknown_input_shape_error"]
 
 
 def unknown_input_shape_error(name: str, action: str) -> ValueError:
@@ -47,6 +48,18 @@ def model_device(module: nn.Module) -> torch.device:
     for t in module.buffers():
         return t.device
     return torch.device("cpu")
+
+
+@contextmanager
+def eval_mode(module: nn.Module) -> Iterator[None]:
+    """Everything in eval mode for a shape probe; each module's own flag restored after."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
 
 
 def _zeros_for(shape: Any, device: torch.device) -> Any:
@@ -119,13 +132,8 @@ class Model(TrainingMixin, Layer):
         self._build_input_shape = input_shape
 
     def _run_on_zeros(self, input_shape: Any) -> Any:
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                return self.call(_zeros_for(input_shape, model_device(self)), training=False)
-        finally:
-            self.train(was_training)
+        with eval_mode(self), torch.no_grad():
+            return self.call(_zeros_for(input_shape, model_device(self)), training=False)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape of a subclassed model, found by running a zero batch through it."""

@@ -237,13 +237,20 @@ class Sequential(Model):
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
-        """``{"name", "trainable", "layers": [...]}`` with a leading InputLayer when present."""
+        """``{"name", "trainable", "layers": [...], "build_input_shape"}``.
+
+        ``layers`` starts with the InputLayer when the model was given one.
+        """
         entries = [self._input_layer] if self._input_layer is not None else []
-        return {
+        config: dict[str, Any] = {
             "name": self.name,
             "trainable": self.trainable,
             "layers": [serialize_layer(layer) for layer in [*entries, *self._stack]],
         }
+        if self._tensors:
+            # Built from build() or a first batch: keep the shape, as Keras does.
+            config["build_input_shape"] = list(self._tensors[0].shape)
+        return config
 
     @classmethod
     def from_config(
@@ -251,7 +258,11 @@ class Sequential(Model):
     ) -> Sequential:
         """Rebuild from :meth:`get_config` output (unbuilt weights are freshly initialised)."""
         layers = [deserialize_layer(entry, custom_objects) for entry in config.get("layers", [])]
-        return cls(layers, name=config.get("name"), trainable=config.get("trainable", True))
+        model = cls(layers, name=config.get("name"), trainable=config.get("trainable", True))
+        shape = config.get("build_input_shape")
+        if shape is not None and not model.built:
+            model.build(shape)
+        return model
 
 
 def _as_input_layer(layer: Any) -> InputLayer | None:

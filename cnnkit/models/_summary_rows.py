@@ -19,7 +19,7 @@ from torch import nn
 from cnnkit._errors import invalid_type, invalid_value, unknown_name
 from cnnkit.layers import InputLayer, Layer
 from cnnkit.models._functional import Functional
-from cnnkit.models._model import Model, model_device, unknown_input_shape_error
+from cnnkit.models._model import Model, eval_mode, model_device, unknown_input_shape_error
 from cnnkit.models._sequential import Sequential
 from cnnkit.models._summary import ModelSummary, SummaryRow, TrainingMemory
 
@@ -102,19 +102,15 @@ def _trace(model: Model, input_shape: Any, depth: int) -> list[Record]:
         records.append((module, _shape_of(args[0]), _shape_of(output), [], depth, shared))
 
     handles = [m.register_forward_hook(hook) for _, m in leaves]
-    states = {m: m.training for m in model.modules()}
+    device = model_device(model)
+    shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+    zeros = [torch.zeros((1, *s[1:]), device=device) for s in shapes]
     try:
-        model.eval()
-        device = model_device(model)
-        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-        zeros = [torch.zeros((1, *s[1:]), device=device) for s in shapes]
-        with torch.inference_mode():
+        with eval_mode(model), torch.inference_mode():
             model.call(zeros if isinstance(input_shape, list) else zeros[0], training=False)
     finally:
         for handle in handles:
             handle.remove()
-        for m, mode in states.items():
-            m.training = mode
     return records
 
 

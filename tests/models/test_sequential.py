@@ -112,3 +112,11 @@ def test_symbolic_input_and_output_make_a_functional_model():
     assert twin.count_params() == seq.count_params()
     with pytest.raises(ValueError, match=r"Cannot read the inputs of model"):
         _ = Sequential([Dense(2)]).input
+
+
+def test_config_keeps_the_build_shape():
+    model = Sequential([Flatten(), Dense(3)])
+    model.build((None, 2, 2))
+    clone = Sequential.from_config(model.get_config())
+    assert clone.built and clone.input_shape == (None, 2, 2)
+    assert clone.count_params() == 15
