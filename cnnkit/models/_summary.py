@@ -52,6 +52,14 @@ def _si(n: float, unit: str = "") -> str:
     return f"{int(n)} {unit}".rstrip()
 
 
+def _trainable_mark(row: SummaryRow) -> str:
+    if row.params == 0:
+        return "-"
+    return (
+        "Y" if row.trainable_params == row.params else "N" if not row.trainable_params else "part"
+    )
+
+
 @dataclass
 class SummaryRow:
     """One layer call.
@@ -152,6 +160,7 @@ class ModelSummary:
     param_bytes: int
     buffer_bytes: int = 0
     training: TrainingMemory | None = None
+    show_trainable: bool = False
 
     @property
     def keras_total_params(self) -> int:
@@ -186,6 +195,8 @@ class ModelSummary:
         ]
         if self.show_connected:
             cols.append(("Connected to", lambda r: ", ".join(r.connected_to) or "-"))
+        if self.show_trainable:
+            cols.append(("Trainable", _trainable_mark))
         if self.formulas:
             cols.append(("Param formula", lambda r: r.param_formula or "-"))
             cols.append(("Output size formula", lambda r: r.output_size_formula or "-"))
@@ -256,16 +267,22 @@ class ModelSummary:
         out += [f"- {line}" for line in self.totals_lines()]
         return "\n".join(out)
 
-    def print(self, print_fn: Callable[[str], Any] | None = None) -> None:
-        """Print with rich, or hand each plain-text line to ``print_fn`` (Keras' argument)."""
+    def print(self, print_fn: Callable[[str], Any] | None = None, width: int | None = None) -> None:
+        """Print with rich, or hand each plain-text line to ``print_fn`` (Keras' argument).
+
+        Args:
+            print_fn: Receives each line of the plain-text table instead.
+            width: Maximum width in characters (Keras' ``line_length``); default: the
+                terminal's width, or the table's natural width when not a terminal.
+        """
         if print_fn is None:
-            console = Console()
-            if not console.is_terminal:
+            console = Console(width=width)
+            if width is None and not console.is_terminal:
                 # Logs and captured output get the table at its natural width.
                 console = Console(width=250)
             console.print(self.to_table())
             return
-        for line in self.to_text().splitlines():
+        for line in self.to_text(width or 250).splitlines():
             print_fn(line)
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -211,6 +211,10 @@ def summarize(
     print_fn: Callable[[str], Any] | None = None,
     expand_nested: bool = True,
     show: bool = True,
+    line_length: int | None = None,
+    positions: Any = None,
+    show_trainable: bool = False,
+    layer_range: Sequence[str] | None = None,
 ) -> ModelSummary:
     """Build (and by default print) the explaining summary of ``model``.
 
@@ -225,6 +229,12 @@ def summarize(
         print_fn: Receives each plain-text line instead of rich printing (Keras).
         expand_nested: List the layers of nested models under their model's row.
         show: Print the summary (``False`` only returns it).
+        line_length: Maximum printed width in characters (Keras).
+        positions: Accepted for Keras compatibility and not used: rich sizes the
+            columns itself, there are no hand-set column positions.
+        show_trainable: Add a "Trainable" column (Y, N, part).
+        layer_range: ``(first_name, last_name)``: show only the rows between these two
+            layers, inclusive (Keras); the totals still cover the whole model.
 
     Returns:
         The :class:`ModelSummary`.
@@ -242,6 +252,7 @@ def summarize(
         raise _fixed_size_error(model, "(cost=True) (MACs and memory depend on it)", input_shape)
     rows = _rows(model, input_shape, 0, formulas, expand_nested)
     counted = [r for r in rows if r.counted]
+    shown = rows if layer_range is None else _in_range(rows, layer_range, model.name)
     params = list(model.parameters())
     trainable = sum(p.numel() for p in params if p.requires_grad)
     total = sum(p.numel() for p in params)
@@ -252,7 +263,7 @@ def summarize(
     summary = ModelSummary(
         name=model.name,
         model_type=type(model).__name__,
-        rows=rows,
+        rows=shown,
         input_shape=input_shape,
         output_shape=model.compute_output_shape(input_shape) if rows else input_shape,
         total_params=total,
@@ -267,6 +278,7 @@ def summarize(
         activation_values=input_values + sum(r.activations for r in counted),
         param_bytes=param_bytes,
         buffer_bytes=buffer_bytes,
+        show_trainable=show_trainable,
     )
     if cost:
         trainable_bytes = sum(p.numel() * p.element_size() for p in params if p.requires_grad)
@@ -280,5 +292,23 @@ def summarize(
             activations_bytes=summary.activation_bytes * 2 * batch_size,
         )
     if show:
-        summary.print(print_fn)
+        summary.print(print_fn, width=line_length)
     return summary
+
+
+def _in_range(rows: list[SummaryRow], layer_range: Any, model_name: str) -> list[SummaryRow]:
+    names = [r.name.strip() for r in rows]
+    if (
+        not isinstance(layer_range, (list, tuple))
+        or len(layer_range) != 2
+        or not all(n in names for n in layer_range)
+    ):
+        raise invalid_value(
+            f"summary of model '{model_name}': `layer_range` must be two layer names of the "
+            "model, first and last.",
+            received={"layer_range": layer_range},
+            choices=names,
+        )
+    first = names.index(layer_range[0])
+    last = len(names) - 1 - names[::-1].index(layer_range[1])
+    return rows[first : last + 1]

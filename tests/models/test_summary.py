@@ -170,3 +170,21 @@ def test_repr_is_short():
     assert repr(quiet(bn_model())) == (
         f"<ModelSummary 'sequential': 4 rows, 2,292 params, {macs:,} MACs>"
     )
+
+
+def test_keras_summary_arguments():
+    model = bn_model()
+    model.layers[0].trainable = False
+    lines: list[str] = []
+    summary = model.summary(
+        print_fn=lines.append, line_length=120, positions=[0.3, 0.6, 1.0], show_trainable=True,
+        layer_range=("batch_normalization", "flatten"),
+    )  # fmt: skip
+    assert [r.name for r in summary.rows] == ["batch_normalization", "flatten"]
+    assert summary.total_params == 2292  # totals still cover the whole model
+    assert max(len(line) for line in lines) <= 120
+    assert any("Trainable" in line for line in lines)
+    assert any("batch_normalization (BatchNormalization)" in line and " Y " in line
+               for line in lines)  # fmt: skip
+    with pytest.raises(ValueError, match=r"`layer_range` must be two layer names.*'conv2d'"):
+        quiet(model, layer_range=("conv2d", "nope"))
