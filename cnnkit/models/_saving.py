@@ -8,68 +8,30 @@ File layout (``.cnnkit``, a plain safetensors file):
   (``serialize_layer(model)``), ``build_input_shape`` (JSON), and
   ``compile_config`` (JSON) when the model was compiled with plain names.
 
-Loading parses the header itself first, so a pickle, a zip (``torch.save``), a
-truncated or corrupted file gets a clear ``ValueError`` before any tensor is
-read, and the class lookup in ``_serialization`` refuses anything outside
-cnnkit. No code from the file ever runs.
+Loading validates the file first (``_files.read_safetensors``), and the class
+lookup in ``_serialization`` refuses anything outside cnnkit. No code from the
+file ever runs.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from cnnkit._errors import invalid_type, invalid_value
+from cnnkit._errors import invalid_value
+from cnnkit.models._files import as_path, atomic_write, read_safetensors
 from cnnkit.models._model import Model
 from cnnkit.models._serialization import deserialize_layer, serialize_layer
 
-__all__ = ["atomic_write", "load_model", "load_weights", "read_safetensors", "save_model",
-           "save_weights"]  # fmt: skip
+__all__ = ["load_model", "load_state", "load_weights", "save_model", "save_weights"]
 
 FORMAT = "cnnkit"
 WEIGHTS_FORMAT = "cnnkit-weights"
 FORMAT_VERSION = 1
-_MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
-
-
-def _as_path(filepath: Any, argument: str = "filepath") -> Path:
-    if not isinstance(filepath, (str, os.PathLike)):
-        raise invalid_type(
-            f"`{argument}` must be a path (str or os.PathLike).",
-            received={argument: type(filepath).__name__},
-        )
-    return Path(filepath)
-
-
-def atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Write via ``write(temp_path)`` to a temp file in the same folder, fsync, then rename.
-
-    A failure at any point removes the temp file and leaves an existing ``path`` intact.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(str(tmp))
-        with open(tmp, "rb+") as f:
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _state_tensors(model: Model) -> dict[str, torch.Tensor]:
@@ -88,7 +50,7 @@ def _state_tensors(model: Model) -> dict[str, torch.Tensor]:
 
 def save_model(model: Model, filepath: Any) -> None:
     """Write architecture + weights of ``model`` to one safetensors file, atomically."""
-    path = _as_path(filepath)
+    path = as_path(filepath)
     model._require_built("save")
     if type(model).get_config is Model.get_config and not _has_own_config(model):
         raise invalid_value(
@@ -121,7 +83,7 @@ def _has_own_config(model: Model) -> bool:
 
 def save_weights(model: Model, filepath: Any) -> None:
     """Write ``model.state_dict()`` to a safetensors file, atomically."""
-    path = _as_path(filepath)
+    path = as_path(filepath)
     model._require_built("save the weights of")
     tensors = _state_tensors(model)
     metadata = {
@@ -130,64 +92,6 @@ def save_weights(model: Model, filepath: Any) -> None:
         "tensor_order": json.dumps(list(tensors)),
     }
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
-
-
-def _not_ours(path: Path, head: bytes) -> ValueError:
-    if head[:1] == b"\x80":
-        kind = "a Python pickle (torch.save or pickle.dump); cnnkit never unpickles files"
-    elif head[:2] == b"PK":
-        kind = "a zip archive (torch.save or a Keras .keras file)"
-    elif head[:4] == b"\x89HDF":
-        kind = "an HDF5 file (Keras .h5)"
-    else:
-        kind = "not a safetensors file, or a truncated/corrupted one"
-    return invalid_value(
-        f"Cannot load '{path}': {kind}.",
-        expected="a cnnkit model file written by model.save() (safetensors)",
-        received={"first_bytes": head[:8]},
-    )
-
-
-def read_safetensors(filepath: Any) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """Validate and read a safetensors file: ``(metadata, tensors)``.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: not safetensors (pickle, zip, ...), truncated, or corrupted.
-    """
-    path = _as_path(filepath)
-    if not path.is_file():
-        raise FileNotFoundError(f"No such model file: '{path}'.")
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(8)
-        n = int.from_bytes(head, "little") if len(head) == 8 else -1
-        if n < 2 or n > _MAX_HEADER or n > size - 8:
-            raise _not_ours(path, head)
-        raw = f.read(n)
-    try:
-        header = json.loads(raw)
-        entries = {k: v for k, v in header.items() if k != "__metadata__"}
-        end = max((int(v["data_offsets"][1]) for v in entries.values()), default=0)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
-        raise invalid_value(
-            f"Cannot load '{path}': the safetensors header is corrupted ({err}).",
-            received={"header_bytes": n},
-        ) from err
-    if 8 + n + end != size:
-        raise invalid_value(
-            f"Cannot load '{path}': the file is truncated or corrupted: its header "
-            f"describes {8 + n + end:,} bytes but the file has {size:,}.",
-            received={"file_size": size},
-        )
-    try:
-        tensors = load_file(str(path))
-    except Exception as err:  # safetensors raises its own error types
-        raise invalid_value(
-            f"Cannot load '{path}': corrupted tensor data ({err}).", received={"path": str(path)}
-        ) from err
-    metadata = header.get("__metadata__") or {}
-    return (metadata if isinstance(metadata, dict) else {}), tensors
 
 
 def _json_field(metadata: dict[str, str], key: str, path: Path) -> Any:
@@ -276,7 +180,7 @@ def load_model(
         ValueError: not a cnnkit model file, truncated or corrupted, an unknown or
             untrusted class, or weights that do not fit the architecture.
     """
-    path = _as_path(filepath)
+    path = as_path(filepath)
     metadata, tensors = read_safetensors(path)
     kind = metadata.get("format")
     if kind != FORMAT:
@@ -319,7 +223,7 @@ def load_model(
 
 def load_weights(model: Model, filepath: Any, strict: bool = True) -> None:
     """Load a :func:`save_weights` (or :func:`save_model`) file into ``model``."""
-    path = _as_path(filepath)
+    path = as_path(filepath)
     metadata, tensors = read_safetensors(path)
     model._require_built("load weights into")
     load_state(model, tensors, f"Weights file '{path}'", strict=strict, order=_order(metadata))

@@ -27,6 +27,7 @@ from cnnkit.layers import (
     MaxPooling2D,
 )
 from cnnkit.models import Model, Sequential, load_model, register_serializable
+from cnnkit.models._files import read_safetensors
 from tests.models.test_model import TinyNet
 
 
@@ -83,7 +84,7 @@ def test_round_trip_gives_identical_predictions_and_summary(build, tmp_path):
 def test_file_is_plain_safetensors_with_json_config(tmp_path):
     path = tmp_path / "m.cnnkit"
     sequential_model().save(path)
-    metadata, tensors = saving.read_safetensors(path)
+    metadata, tensors = read_safetensors(path)
     assert metadata["format"] == "cnnkit" and metadata["format_version"] == "1"
     assert json.loads(metadata["config"])["class_name"] == "Sequential"
     assert "conv2d.weight" in tensors and tensors["conv2d.weight"].shape == (4, 3, 3, 3)
@@ -204,10 +205,8 @@ def test_failure_mid_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monke
 def test_write_is_fsynced_and_renamed(tmp_path, monkeypatch):
     calls: list[str] = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(saving.os, "fsync", lambda fd: calls.append("fsync") or real_fsync(fd))
-    monkeypatch.setattr(
-        saving.os, "replace", lambda a, b: calls.append("replace") or real_replace(a, b)
-    )
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append("fsync") or real_fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: calls.append("replace") or real_replace(a, b))
     sequential_model().save(tmp_path / "m.cnnkit")
     assert calls[:2] == ["fsync", "replace"]
 
