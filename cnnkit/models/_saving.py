@@ -27,7 +27,8 @@ from cnnkit.models._files import as_path, atomic_write, read_safetensors
 from cnnkit.models._model import Model
 from cnnkit.models._serialization import deserialize_layer, serialize_layer
 
-__all__ = ["load_model", "load_state", "load_weights", "save_model", "save_weights"]
+# atomic_write is re-exported: the training CLI, curves and BackupAndRestore import it here.
+__all__ = ["atomic_write", "load_model", "load_state", "load_weights", "save_model", "save_weights"]
 
 FORMAT = "cnnkit"
 WEIGHTS_FORMAT = "cnnkit-weights"
