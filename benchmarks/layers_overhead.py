@@ -13,8 +13,12 @@ that the weight names and layouts are torch's):
   memory, with the one asymmetric pad written by hand, as a careful user would.
 
 Outputs are checked equal first. Times are the best of ``--repeats`` runs after a
-warm-up, for inference (``torch.inference_mode``) and for one training step
-(forward + backward). Ratio = cnnkit / torch; 1.00 means no overhead.
+warm-up, alternating the two, for inference (``torch.inference_mode``) and for one
+training step (forward + backward). Ratio = cnnkit / torch; 1.00 means no overhead.
+Because wall-clock times on a shared machine are noisy, the script also lists the
+aten operators each inference pass runs (views excluded): identical lists mean
+cnnkit's layout handling adds no kernels and no copies, only free views. Use
+``--batch 1`` to see the per-call Python overhead.
 """
 
 from __future__ import annotations
@@ -103,6 +107,20 @@ def best_times(
     return min(times[0]), min(times[1])
 
 
+_VIEWS = {"aten::permute", "aten::movedim", "aten::as_strided", "aten::view", "aten::reshape"}
+
+
+def op_counts(fn: Callable[[], object]) -> dict[str, int]:
+    """aten ops run by one inference pass, views left out (they move no data)."""
+    with torch.inference_mode(), torch.profiler.profile() as prof:
+        fn()
+    return {
+        e.key: e.count
+        for e in prof.key_averages()
+        if e.key.startswith("aten::") and e.key not in _VIEWS
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=64)
@@ -151,6 +169,12 @@ def main() -> None:
     )
     rows.append(("train step (fwd+bwd)", t_ours, t_ref))
 
+    ops_ours, ops_ref = op_counts(lambda: run_cnnkit(ours, x_nhwc)), op_counts(lambda: ref(x_nchw))
+    same = "identical" if ops_ours == ops_ref else f"DIFFERENT: {ops_ours} vs {ops_ref}"
+    print(f"non-view aten ops per inference pass: {same} ({sum(ops_ours.values())} calls, ")
+    print(
+        f"  copies: cnnkit {ops_ours.get('aten::copy_', 0)}, torch {ops_ref.get('aten::copy_', 0)})"
+    )
     print(f"batch {args.batch} of 32×32×3, torch {torch.__version__}, {args.threads} threads")
     print(f"{'case':<24}{'cnnkit ms':>12}{'torch ms':>12}{'ratio':>8}")
     for name, a, b in rows:
