@@ -9,7 +9,8 @@ Run: ``python benchmarks/ops_correlate.py [--repeats 7]``
 2. A filter bank ``(kh, kw, C, F)`` against ``torch.nn.functional.conv2d`` with the
    same explicit zero padding (torch uses its optimised oneDNN kernels).
 
-Every pair is checked for equal results before timing. The time is the best of
+Every pair is checked for equal results before timing. The two sides run
+alternately (so both see the same machine load); each time is the best of
 ``--repeats`` runs after one warm-up; ratio = cnnkit time / reference time.
 """
 
@@ -29,14 +30,18 @@ import torch
 from cnnkit.ops import correlate2d
 
 
-def best_time(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
+def paired_times(
+    ours: Callable[[], object], ref: Callable[[], object], repeats: int
+) -> tuple[float, float]:
+    """Best time of each, measured alternately so both see the same machine load."""
+    ours(), ref()
+    t_ours, t_ref = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, times in ((ours, t_ours), (ref, t_ref)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return min(t_ours), min(t_ref)
 
 
 def single_kernels(repeats: int, rng: np.random.Generator) -> list[tuple[str, float, float]]:
@@ -47,8 +52,11 @@ def single_kernels(repeats: int, rng: np.random.Generator) -> list[tuple[str, fl
         ours = correlate2d(image, k, padding="same")
         ref = ndi.correlate(image, k, mode="constant", cval=0.0)
         np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-4)
-        t_ours = best_time(lambda k=k: correlate2d(image, k, padding="same"), repeats)
-        t_ref = best_time(lambda k=k: ndi.correlate(image, k, mode="constant", cval=0.0), repeats)
+        t_ours, t_ref = paired_times(
+            lambda k=k: correlate2d(image, k, padding="same"),
+            lambda k=k: ndi.correlate(image, k, mode="constant", cval=0.0),
+            repeats,
+        )
         rows.append((f"1024×1024 f32, {size}×{size} kernel vs scipy.ndimage", t_ours, t_ref))
     return rows
 
@@ -70,8 +78,9 @@ def filter_banks(repeats: int, rng: np.random.Generator) -> list[tuple[str, floa
         np.testing.assert_allclose(
             ours, reference()[0].permute(1, 2, 0).numpy(), rtol=1e-4, atol=1e-4
         )
-        t_ours = best_time(lambda x=x, bank=bank: correlate2d(x, bank, padding="same"), repeats)
-        t_ref = best_time(reference, repeats)
+        t_ours, t_ref = paired_times(
+            lambda x=x, bank=bank: correlate2d(x, bank, padding="same"), reference, repeats
+        )
         rows.append((f"{hw}×{hw}×{c} f32, bank {k}×{k}×{c}×{f} vs torch conv2d", t_ours, t_ref))
     return rows
 
