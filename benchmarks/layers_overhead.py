@@ -171,9 +171,11 @@ def main() -> None:
 
     ops_ours, ops_ref = op_counts(lambda: run_cnnkit(ours, x_nhwc)), op_counts(lambda: ref(x_nchw))
     same = "identical" if ops_ours == ops_ref else f"DIFFERENT: {ops_ours} vs {ops_ref}"
-    print(f"non-view aten ops per inference pass: {same} ({sum(ops_ours.values())} calls, ")
+    copies = (
+        f"copy_: cnnkit {ops_ours.get('aten::copy_', 0)}, torch {ops_ref.get('aten::copy_', 0)}"
+    )
     print(
-        f"  copies: cnnkit {ops_ours.get('aten::copy_', 0)}, torch {ops_ref.get('aten::copy_', 0)})"
+        f"non-view aten ops per inference pass: {same} ({sum(ops_ours.values())} calls; {copies})"
     )
     print(f"batch {args.batch} of 32×32×3, torch {torch.__version__}, {args.threads} threads")
     print(f"{'case':<24}{'cnnkit ms':>12}{'torch ms':>12}{'ratio':>8}")
