@@ -174,6 +174,8 @@ class Model(TrainingMixin, Layer):
                 (with close-match suggestions).
         """
         layers = self.layers
+        if isinstance(name, (int, np.integer)) and not isinstance(name, bool) and index is None:
+            name, index = None, int(name)  # get_layer(3): Keras 1 took the index first
         if (name is None) == (index is None):
             raise invalid_value(
                 f"Model '{self.name}': get_layer needs exactly one of `name` or `index`.",

@@ -149,3 +149,17 @@ def test_corrupted_config_errors():
     config["layers"][2]["inbound_nodes"][0]["args"] = [["ghost", [0], 0]]
     with pytest.raises(ValueError, match=r"must be \[layer_name, node, index\]"):
         Functional.from_config(config)
+
+
+def test_subclassed_model_inside_a_functional_graph():
+    from tests.models.test_model import TinyNet
+
+    backbone = TinyNet(classes=4)
+    inputs = Input(shape=(8, 8, 3))
+    model = Model(inputs, Dense(2, name="head")(backbone(inputs)))
+    assert model.output_shape == (None, 2)
+    assert model.count_params() == backbone.count_params() + 10
+    assert model.get_layer(1) is backbone  # an int as first argument is an index
+    rows = model.summary(show=False).rows
+    assert [r.name for r in rows][:4] == ["input_layer", "tiny_net", "conv", "bn"]
+    assert rows[1].counted is False and rows[2].depth == 1
