@@ -17,7 +17,13 @@ from cnnkit._errors import invalid_type, invalid_value, unknown_name
 
 __all__ = [
     "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
     "Initializer",
+    "LecunNormal",
+    "LecunUniform",
     "Ones",
     "Orthogonal",
     "RandomNormal",
@@ -42,6 +48,11 @@ def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
         return shape[0], shape[0]
     receptive = math.prod(shape[:-2])
     return shape[-2] * receptive, shape[-1] * receptive
+
+
+def _snake(name: str) -> str:
+    """``GlorotUniform`` -> ``glorot_uniform``."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 class Initializer:
@@ -133,7 +144,11 @@ class VarianceScaling(Initializer):
     _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "normal", "uniform")
 
     def __init__(
-        self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal"
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: int | None = None,
     ):
         if not scale > 0:
             raise invalid_value(
@@ -151,22 +166,78 @@ class VarianceScaling(Initializer):
                 argument="distribution",
             )
         self.scale, self.mode, self.distribution = float(scale), mode, distribution
+        self.seed = seed
 
     def __call__(self, shape: tuple[int, ...]) -> torch.Tensor:
         fan_in, fan_out = compute_fans(tuple(shape))
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, n)
+        # A seeded initializer gives the same values on every call, as in Keras.
+        gen = None if self.seed is None else torch.Generator().manual_seed(int(self.seed))
         t = torch.empty(shape)
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * variance)
-            return t.uniform_(-limit, limit)
+            return t.uniform_(-limit, limit, generator=gen)
         if self.distribution == "truncated_normal":
             std = math.sqrt(variance) / _TRUNC_STD
-            return torch.nn.init.trunc_normal_(t, 0.0, std, -2 * std, 2 * std)
-        return t.normal_(0.0, math.sqrt(variance))
+            return torch.nn.init.trunc_normal_(t, 0.0, std, -2 * std, 2 * std, generator=gen)
+        return t.normal_(0.0, math.sqrt(variance), generator=gen)
 
     def get_config(self) -> dict[str, Any]:
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution}
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+        }
+
+
+class _NamedScaling(VarianceScaling):
+    """A VarianceScaling preset under Keras' class name (``HeNormal()`` ...)."""
+
+    _preset: tuple[float, str, str] = (1.0, "fan_in", "truncated_normal")
+
+    def __init__(self, seed: int | None = None):
+        super().__init__(*self._preset, seed=seed)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"seed": self.seed}
+
+
+class GlorotUniform(_NamedScaling):
+    """Uniform on ``±sqrt(6 / (fan_in + fan_out))``; Keras' default kernel initializer."""
+
+    _preset = (1.0, "fan_avg", "uniform")
+
+
+class GlorotNormal(_NamedScaling):
+    """Truncated normal with variance ``2 / (fan_in + fan_out)``."""
+
+    _preset = (1.0, "fan_avg", "truncated_normal")
+
+
+class HeUniform(_NamedScaling):
+    """Uniform on ``±sqrt(6 / fan_in)`` (for ReLU networks)."""
+
+    _preset = (2.0, "fan_in", "uniform")
+
+
+class HeNormal(_NamedScaling):
+    """Truncated normal with variance ``2 / fan_in`` (for ReLU networks)."""
+
+    _preset = (2.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_NamedScaling):
+    """Uniform on ``±sqrt(3 / fan_in)``."""
+
+    _preset = (1.0, "fan_in", "uniform")
+
+
+class LecunNormal(_NamedScaling):
+    """Truncated normal with variance ``1 / fan_in`` (for SELU networks)."""
+
+    _preset = (1.0, "fan_in", "truncated_normal")
 
 
 class Orthogonal(Initializer):
@@ -184,10 +255,22 @@ class Orthogonal(Initializer):
         return {"gain": self.gain}
 
 
-def _scaling(scale: float, mode: str, distribution: str) -> Any:
-    return lambda: VarianceScaling(scale, mode, distribution)
-
-
+_PRESETS: tuple[type[_NamedScaling], ...] = (
+    GlorotUniform,
+    GlorotNormal,
+    HeUniform,
+    HeNormal,
+    LecunUniform,
+    LecunNormal,
+)
+_CLASSES: dict[str, type[Initializer]] = (
+    {
+        c.__name__: c
+        for c in (Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal, Orthogonal)
+    }
+    | {"VarianceScaling": VarianceScaling}
+    | {c.__name__: c for c in _PRESETS}
+)
 _BY_NAME: dict[str, Any] = {
     "zeros": Zeros,
     "ones": Ones,
@@ -196,17 +279,7 @@ _BY_NAME: dict[str, Any] = {
     "random_normal": RandomNormal,
     "truncated_normal": TruncatedNormal,
     "orthogonal": Orthogonal,
-    "glorot_uniform": _scaling(1.0, "fan_avg", "uniform"),
-    "glorot_normal": _scaling(1.0, "fan_avg", "truncated_normal"),
-    "he_uniform": _scaling(2.0, "fan_in", "uniform"),
-    "he_normal": _scaling(2.0, "fan_in", "truncated_normal"),
-    "lecun_uniform": _scaling(1.0, "fan_in", "uniform"),
-    "lecun_normal": _scaling(1.0, "fan_in", "truncated_normal"),
-}
-_CLASSES: dict[str, type[Initializer]] = {
-    c.__name__: c
-    for c in (Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal, Orthogonal)
-} | {"VarianceScaling": VarianceScaling}
+} | {snake: cls for cls in _PRESETS for snake in [_snake(cls.__name__)]}
 
 
 def get_initializer(identifier: Any, argument: str = "kernel_initializer") -> Initializer:

@@ -14,6 +14,8 @@ from cnnkit.layers import (
     Conv2D,
     Dense,
     DepthwiseConv2D,
+    GlorotUniform,
+    HeNormal,
     MaxNorm,
     NonNeg,
     UnitNorm,
@@ -119,3 +121,18 @@ def test_constraints_apply_in_keras_layout():
     dense.apply_constraints()
     np.testing.assert_allclose(np.linalg.norm(dense.get_weights()[0], axis=0), 1, rtol=1e-5)
     assert (dense.bias == 0).all()
+
+
+def test_keras_initializer_classes_seeded_and_serialised():
+    a = Conv2D(4, 3, kernel_initializer=HeNormal(seed=7), input_shape=(5, 5, 2))
+    b = Conv2D(4, 3, kernel_initializer=HeNormal(seed=7), input_shape=(5, 5, 2))
+    np.testing.assert_array_equal(a.get_weights()[0], b.get_weights()[0])
+    config = a.get_config()["kernel_initializer"]
+    assert config == {"class_name": "HeNormal", "config": {"seed": 7}}
+    assert get_initializer(config).get_config() == {"seed": 7}
+    limit = math.sqrt(6 / (3 * 3 * 2 + 3 * 3 * 4))
+    w = GlorotUniform()((3, 3, 2, 4))
+    assert float(w.abs().max()) <= limit
+    assert Dense(2, kernel_initializer="he_uniform").get_config()["kernel_initializer"] == (
+        "he_uniform"
+    )
