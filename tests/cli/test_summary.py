@@ -77,3 +77,14 @@ def test_errors(saved, tmp_path, capsys):
     bogus.write_bytes(b"\x80\x04hello world")
     assert main(["summary", str(bogus)]) == 2
     assert "cnnkit never unpickles" in capsys.readouterr().err
+
+
+def test_real_zoo_model_by_name(capsys):
+    # The zoo's "lenet5" defaults to the classic LeNet-5 on 32×32×1 (61,706 params).
+    assert main(["summary", "lenet5", "--cost", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total_params"] == 61_706
+    assert data["input_shape"] == [None, 32, 32, 1]
+    conv_macs = 28 * 28 * 6 * 25 + 10 * 10 * 16 * 150
+    dense_macs = 400 * 120 + 120 * 84 + 84 * 10
+    assert data["total_macs"] == conv_macs + dense_macs
