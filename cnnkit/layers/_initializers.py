@@ -204,40 +204,21 @@ class _NamedScaling(VarianceScaling):
         return {"seed": self.seed}
 
 
-class GlorotUniform(_NamedScaling):
-    """Uniform on ``±sqrt(6 / (fan_in + fan_out))``; Keras' default kernel initializer."""
-
-    _preset = (1.0, "fan_avg", "uniform")
-
-
-class GlorotNormal(_NamedScaling):
-    """Truncated normal with variance ``2 / (fan_in + fan_out)``."""
-
-    _preset = (1.0, "fan_avg", "truncated_normal")
+def _preset(name: str, scale: float, mode: str, distribution: str) -> type[_NamedScaling]:
+    doc = f"``VarianceScaling({scale}, {mode!r}, {distribution!r})`` under Keras' class name."
+    attrs = {"__doc__": doc, "_preset": (scale, mode, distribution), "__module__": __name__}
+    return type(name, (_NamedScaling,), attrs)
 
 
-class HeUniform(_NamedScaling):
-    """Uniform on ``±sqrt(6 / fan_in)`` (for ReLU networks)."""
-
-    _preset = (2.0, "fan_in", "uniform")
-
-
-class HeNormal(_NamedScaling):
-    """Truncated normal with variance ``2 / fan_in`` (for ReLU networks)."""
-
-    _preset = (2.0, "fan_in", "truncated_normal")
-
-
-class LecunUniform(_NamedScaling):
-    """Uniform on ``±sqrt(3 / fan_in)``."""
-
-    _preset = (1.0, "fan_in", "uniform")
-
-
-class LecunNormal(_NamedScaling):
-    """Truncated normal with variance ``1 / fan_in`` (for SELU networks)."""
-
-    _preset = (1.0, "fan_in", "truncated_normal")
+# glorot: variance 2/(fan_in + fan_out) (Keras' default kernel init); he: 2/fan_in; lecun: 1/fan_in.
+GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal = (
+    _preset("GlorotUniform", 1.0, "fan_avg", "uniform"),
+    _preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal"),
+    _preset("HeUniform", 2.0, "fan_in", "uniform"),
+    _preset("HeNormal", 2.0, "fan_in", "truncated_normal"),
+    _preset("LecunUniform", 1.0, "fan_in", "uniform"),
+    _preset("LecunNormal", 1.0, "fan_in", "truncated_normal"),
+)
 
 
 class Orthogonal(Initializer):
