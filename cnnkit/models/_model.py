@@ -78,7 +78,8 @@ class Model(TrainingMixin, Layer):
     """Base class of all models; subclass it and write ``call`` for a custom model.
 
     Args:
-        name: Model name; automatic (``model``, ``model_1``, ...) when None.
+        name: Model name; when None, automatic from the class name like a layer's
+            (``tiny_net``, ``tiny_net_1``, ...; ``functional`` and ``sequential``).
         trainable: False freezes every layer (and puts BatchNormalization in
             inference mode).
         input_shape: Shape of one sample, e.g. ``(224, 224, 3)``; subclassed
