@@ -123,7 +123,8 @@ def image_dataset_from_directory(
             label per image file in sorted walk order.
         label_mode: ``"int"`` (default; int64), ``"categorical"`` (one-hot
             float32), ``"binary"`` (float32 ``(batch, 1)``, 2 classes) or None.
-        class_names: With ``"inferred"``, the sub-folder names in label order.
+        class_names: With ``"inferred"``, the sub-folders to use (all, or a
+            subset as Keras 3 allows), in label order.
         color_mode: ``"rgb"`` (default), ``"grayscale"`` or ``"rgba"``; any
             file (grey, RGBA, palette, 16-bit) is converted to it.
         batch_size: Images per batch (default 32); None yields single images.

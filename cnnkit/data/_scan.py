@@ -80,10 +80,10 @@ def _class_folders(path: Path, class_names: Any) -> list[str]:
         raise invalid_type(
             "`class_names` must be a list of folder names.", received={"class_names": class_names}
         )
-    if set(class_names) != set(subdirs) or len(set(class_names)) != len(class_names):
+    if not set(class_names) <= set(subdirs) or len(set(class_names)) != len(class_names):
         raise invalid_value(
-            "`class_names` must name each sub-folder of `directory` exactly once.",
-            expected=f"the names {subdirs} in any order",
+            "`class_names` must name sub-folders of `directory`, each at most once.",
+            expected=f"names from {subdirs} (all or a subset, in label order)",
             received={"class_names": list(class_names)},
         )
     return list(class_names)
@@ -98,7 +98,8 @@ def index_directory(
         directory: The folder.
         labels: ``"inferred"`` (one class per sub-folder), None (no labels), or a
             list of integer labels for the image files in sorted walk order.
-        class_names: With ``"inferred"``: the sub-folder names, fixing their order.
+        class_names: With ``"inferred"``: the sub-folders to use (all or a subset,
+            as in Keras 3), in label order.
         shuffle: Permute the files with ``RandomState(seed)`` (Keras does this
             before splitting off the validation subset).
         seed: The permutation's seed; None draws one from NumPy's global generator.

@@ -195,3 +195,11 @@ def test_unbatched_yields_single_samples(tree):
     samples = list(ds)
     assert len(ds) == 12 == len(samples)
     assert samples[0][0].shape == (3, 3, 3) and samples[0][1].shape == ()
+
+
+def test_class_names_subset_uses_only_those_folders(tree):
+    ds = image_dataset_from_directory(
+        tree, class_names=["emu", "cat"], image_size=(2, 2), shuffle=False, num_workers=0
+    )
+    assert ds.class_names == ["emu", "cat"] and len(ds.file_paths) == 9
+    assert _all(ds)[1].tolist() == [0] * 5 + [1] * 4

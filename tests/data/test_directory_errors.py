@@ -77,7 +77,11 @@ def test_unreadable_directory_by_permissions(tmp_path):
         ({"batch_size": 0}, ValueError, r"`batch_size` must be positive"),
         ({"labels": "folders"}, ValueError, r'`labels` must be "inferred", None, or a list'),
         ({"labels": None, "class_names": ["a"]}, ValueError, r"`class_names` can only be given"),
-        ({"class_names": ["a", "c"]}, ValueError, r"must name each sub-folder.*\['a', 'b'\]"),
+        (
+            {"class_names": ["a", "c"]},
+            ValueError,
+            r"must name sub-folders of `directory`.*from \['a', 'b'\]",
+        ),
         ({"validation_split": 0.2}, ValueError, r"`subset` and `validation_split` go together"),
         ({"subset": "training"}, ValueError, r"`subset` and `validation_split` go together"),
         ({"subset": "train", "validation_split": 0.2}, ValueError, r"Did you mean 'training'"),

@@ -34,17 +34,16 @@ def test_bad_magic(tmp_path):
         read_idx_gz(path, 1)
 
 
-def test_truncated_payload(tmp_path):
-    path = tmp_path / "short.gz"
-    header = bytes([0, 0, 8, 1]) + np.asarray([10], ">u4").tobytes()
-    path.write_bytes(gzip.compress(header + bytes(4)))
-    with pytest.raises(ValueError, match=r"payload has 4 bytes, the header says 10"):
-        read_idx_gz(path, 1)
-
-
-def test_payload_longer_than_header(tmp_path):
-    path = tmp_path / "long.gz"
-    header = bytes([0, 0, 8, 1]) + np.asarray([2], ">u4").tobytes()
-    path.write_bytes(gzip.compress(header + bytes(3)))
-    with pytest.raises(ValueError, match=r"payload is longer than the header says"):
+@pytest.mark.parametrize(
+    ("declared", "actual", "pattern"),
+    [
+        (10, 4, r"payload has 4 bytes, the header says 10"),
+        (2, 3, r"payload is longer than the header says"),
+    ],
+)
+def test_payload_size_must_match_header(tmp_path, declared, actual, pattern):
+    path = tmp_path / "labels.gz"
+    header = bytes([0, 0, 8, 1]) + np.asarray([declared], ">u4").tobytes()
+    path.write_bytes(gzip.compress(header + bytes(actual)))
+    with pytest.raises(ValueError, match=pattern):
         read_idx_gz(path, 1)
