@@ -60,8 +60,10 @@ def _check_split(validation_split: Any, subset: Any, shuffle: bool, seed: Any) -
         )
 
 
-def _check_labels(labels: Any, label_mode: Any, class_names: Any) -> None:
-    if not (labels in ("inferred", None) or isinstance(labels, (list, tuple, np.ndarray))):
+def _check_labels(labels: Any, label_mode: Any, class_names: Any) -> Any:
+    """Validate ``labels`` and return it as ``"inferred"``, None or an int64 array."""
+    inferred = isinstance(labels, str) and labels == "inferred"
+    if not (inferred or labels is None or isinstance(labels, (list, tuple, np.ndarray))):
         raise invalid_value(
             '`labels` must be "inferred", None, or a list of integer labels, one per image '
             "file in sorted order.",
@@ -69,22 +71,27 @@ def _check_labels(labels: Any, label_mode: Any, class_names: Any) -> None:
         )
     if label_mode is not None and label_mode not in _LABEL_MODES:
         raise unknown_name("label_mode", label_mode, _LABEL_MODES, argument="label_mode")
-    if class_names is not None and not (isinstance(labels, str) and labels == "inferred"):
+    if class_names is not None and not inferred:
         raise invalid_value(
             '`class_names` can only be given with labels="inferred".',
-            received={"labels": labels if isinstance(labels, str) else "<list>"},
+            received={"labels": "None" if labels is None else "<list of labels>"},
         )
+    if inferred or labels is None:
+        return labels
+    array = np.asarray(labels)
+    if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer) or (array < 0).any():
+        raise invalid_value(
+            "`labels` must be a flat list of non-negative integers.",
+            received={"labels.dtype": str(array.dtype), "labels.shape": array.shape},
+        )
+    return array.astype(np.int64)
 
 
 def _num_classes(labels: np.ndarray | None, class_names: list[str] | None, mode: str | None) -> int:
     if labels is None:
         return 0
-    n = len(class_names) if class_names is not None else int(labels.max()) + 1
-    if labels.size and labels.min() < 0:
-        raise invalid_value(
-            "`labels` must be non-negative integers.", received={"min": labels.min()}
-        )
-    if mode == "binary" and (n != 2 if class_names is not None else labels.max() > 1):
+    n = len(class_names) if class_names is not None else int(labels.max(initial=0)) + 1
+    if mode == "binary" and (n != 2 if class_names is not None else n > 2):
         raise invalid_value(
             'label_mode="binary" needs exactly 2 classes.',
             received={"class_names": class_names} if class_names is not None else {"classes": n},
@@ -150,7 +157,7 @@ def image_dataset_from_directory(
         ValueError: No images, an unreadable or missing folder, or inconsistent
             arguments (each message names the argument).
     """
-    _check_labels(labels, label_mode, class_names)
+    labels = _check_labels(labels, label_mode, class_names)
     if labels is None or label_mode is None:
         labels, label_mode = None, None
     if color_mode not in CHANNELS:

@@ -108,7 +108,8 @@ def index_directory(
         ``(file_paths, labels int64 or None, class_names or None)``.
     """
     path = check_directory(directory)
-    if labels == "inferred":
+    inferred = isinstance(labels, str) and labels == "inferred"
+    if inferred:
         names = _class_folders(path, class_names)
         per_class = [list_image_files(path / name) for name in names]
         files = [f for group in per_class for f in group]
@@ -124,7 +125,7 @@ def index_directory(
                 hint='Pass labels="inferred" to use the sub-folder names, or labels=None.',
             )
     if not files:
-        where = "inside one sub-folder per class" if labels == "inferred" else "in the folder tree"
+        where = "inside one sub-folder per class" if inferred else "in the folder tree"
         raise ValueError(
             format_error(
                 f"No images found in directory {path}.",

@@ -83,11 +83,15 @@ def test_no_labels_and_explicit_labels(tree):
     )
     (x,) = list(ds)
     assert isinstance(x, torch.Tensor) and x.shape == (12, 4, 4, 3)
-    given = list(range(12))[::-1]
+    given = np.arange(12)[::-1].tolist()
     ds = image_dataset_from_directory(
         tree, labels=given, label_mode="int", image_size=(4, 4), shuffle=False, num_workers=0
     )
     assert _all(ds)[1].tolist() == given
+    as_array = image_dataset_from_directory(
+        tree, labels=np.array(given), image_size=(4, 4), shuffle=False, num_workers=0
+    )
+    assert _all(as_array)[1].tolist() == given
 
 
 def test_explicit_labels_must_match_file_count(tree):

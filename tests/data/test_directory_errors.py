@@ -76,6 +76,8 @@ def test_unreadable_directory_by_permissions(tmp_path):
         ({"image_size": 64}, ValueError, r"`image_size` must be .*Received: image_size=64"),
         ({"batch_size": 0}, ValueError, r"`batch_size` must be positive"),
         ({"labels": "folders"}, ValueError, r'`labels` must be "inferred", None, or a list'),
+        ({"labels": [0.5] * 4}, ValueError, r"`labels` must be a flat list of non-negative int"),
+        ({"labels": [0, -1, 0, 1]}, ValueError, r"`labels` must be a flat list of non-negative"),
         ({"labels": None, "class_names": ["a"]}, ValueError, r"`class_names` can only be given"),
         (
             {"class_names": ["a", "c"]},
