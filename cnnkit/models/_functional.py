@@ -62,14 +62,7 @@ class Functional(Model):
                 f"are named '{layer.name}'.",
                 received={"name": layer.name},
             )
-        try:
-            self.add_module(layer.name, layer)
-        except KeyError as err:
-            raise invalid_value(
-                f"Model '{self.name}': layer name '{layer.name}' clashes with a model "
-                "attribute; give the layer another name.",
-                received={"name": layer.name},
-            ) from err
+        self._register_layer(layer)
 
     # ------------------------------------------------------------------ structure
     @property

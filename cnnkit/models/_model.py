@@ -151,6 +151,18 @@ class Model(TrainingMixin, Layer):
             self._maybe_build(shape)
 
     # ------------------------------------------------------------------ layers
+    def _register_layer(self, layer: Layer) -> None:
+        """Register ``layer`` as a sub-module under its own name (state-dict keys read
+        ``conv2d.weight``); a name that clashes with a model attribute is refused."""
+        try:
+            self.add_module(layer.name, layer)
+        except KeyError as err:
+            raise invalid_value(
+                f"{type(self).__name__} '{self.name}': layer name '{layer.name}' clashes with "
+                "a model attribute; give the layer another name.",
+                received={"name": layer.name},
+            ) from err
+
     @property
     def layers(self) -> list[nn.Module]:
         """The model's layers; for a subclassed model its direct sub-layers in

@@ -90,14 +90,7 @@ class Sequential(Model):
         if tensors:
             # Build first so that a layer that rejects the shape is not half-added.
             tensors.append(self._call_symbolic(layer, tensors[-1]))
-        try:
-            self.add_module(layer.name, layer)
-        except KeyError as err:
-            raise invalid_value(
-                f"Sequential '{self.name}': layer name '{layer.name}' clashes with a model "
-                "attribute; give the layer another name.",
-                received={"name": layer.name},
-            ) from err
+        self._register_layer(layer)
         self._stack.append(layer)
         self._set_tensors(tensors)
         if not self._trainable:
