@@ -72,6 +72,13 @@ def pad_pairs(
     return tuple(padding)  # explicit pairs, already normalised
 
 
+def _axis_pair(padding: Padding, axis: int, n: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """``(before, after)`` of one spatial axis."""
+    if isinstance(padding, str):
+        return pad_pairs(padding, [n], [k], [s], [d])[0]
+    return padding[axis]
+
+
 def output_spatial(
     layer: str,
     padding: Padding,
@@ -86,7 +93,7 @@ def output_spatial(
         if n is None:
             out.append(None)
             continue
-        (before, after) = pad_pairs(padding, [n], [k], [s], [d])[0]
+        before, after = _axis_pair(padding, axis, n, k, s, d)
         if n + before + after < (k - 1) * d + 1:
             raise invalid_value(
                 f"{layer}: the kernel is larger than the (padded) input along spatial axis "
@@ -126,12 +133,9 @@ def spatial_formula(
     if any(n is None for n in sizes):
         return None
     parts = []
-    for n, k, s, d in zip(sizes, kernel, strides, dilation, strict=True):
-        if padding == "same":
-            parts.append(conv_output_size_formula(n, k, s, "same", d))
-        else:
-            pair = pad_pairs(padding, [n], [k], [s], [d])[0]
-            parts.append(conv_output_size_formula(n, k, s, pair, d))
+    for axis, (n, k, s, d) in enumerate(zip(sizes, kernel, strides, dilation, strict=True)):
+        pair = "same" if padding == "same" else _axis_pair(padding, axis, n, k, s, d)
+        parts.append(conv_output_size_formula(n, k, s, pair, d))
     if len(set(parts)) == 1:
         return parts[0]
     names = ("H", "W") if len(parts) == 2 else tuple(f"axis {i}" for i in range(len(parts)))

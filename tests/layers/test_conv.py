@@ -165,3 +165,11 @@ def test_glorot_uniform_default_bounds_and_zero_bias():
     kernel, bias = layer.get_weights()
     assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.9 * limit
     assert not bias.any()
+
+
+def test_asymmetric_explicit_padding_formula_per_axis():
+    layer = Conv2D(2, 3, padding=((0, 2), (1, 0)))
+    assert layer(Input(shape=(5, 6, 1))).shape == (None, 5, 5, 2)
+    assert layer.output_size_formula((None, 5, 6, 1)) == (
+        "H: (5 + 0 + 2 − 3) / 1 + 1 = 5; W: (6 + 1 + 0 − 3) / 1 + 1 = 5"
+    )
