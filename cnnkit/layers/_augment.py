@@ -148,7 +148,11 @@ class _AffineLayer(_RandomLayer):
             padding_mode=_FILL_MODES[self.fill_mode],
             align_corners=False,
         )
-        return (out + shift).permute(0, 2, 3, 1)
+        if shift:
+            out = out + shift
+        # grid_sample returns NCHW-contiguous memory; one copy back to channels-last keeps
+        # every later layer on the fast channels_last path.
+        return out.permute(0, 2, 3, 1).contiguous()
 
     def get_config(self) -> dict[str, Any]:
         return super().get_config() | {

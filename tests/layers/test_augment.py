@@ -109,3 +109,8 @@ def test_augmentation_keeps_statistics_of_real_pixels():
     assert y.shape == x.shape and torch.isfinite(y).all()
     assert abs(float(y.mean()) - float(x.mean())) < 0.05
     assert np.isclose(float(RandomFlip().train()(x).sum()), float(x.sum()), rtol=1e-5)
+
+
+def test_warped_output_is_contiguous_channels_last():
+    y = RandomRotation(0.1).train()(torch.randn(4, 8, 8, 3))
+    assert y.is_contiguous()
