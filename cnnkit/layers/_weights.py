@@ -125,6 +125,27 @@ class WeightsMixin:
             for n, arr in zip(names, converted, strict=True):
                 state[n].copy_(torch.as_tensor(np.ascontiguousarray(arr), dtype=state[n].dtype))
 
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """Keras' ``layer.weights``: trainable then non-trainable, sublayers included.
+
+        The tensors are the stored ones (torch layout); use :meth:`get_weights`
+        for NumPy copies in Keras layout.
+        """
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        """Parameters that training updates (``requires_grad``)."""
+        return [p for p in self.parameters() if p.requires_grad]  # type: ignore[attr-defined]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        """Frozen parameters plus floating-point buffers (BatchNorm moving statistics)."""
+        frozen = [p for p in self.parameters() if not p.requires_grad]  # type: ignore[attr-defined]
+        buffers = [b for b in self.buffers() if b.is_floating_point()]  # type: ignore[attr-defined]
+        return frozen + buffers
+
     def count_params(self) -> int:
         """Number of parameters (trainable and not); BatchNorm statistics are buffers."""
         return sum(p.numel() for p in self.parameters())  # type: ignore[attr-defined]

@@ -81,3 +81,11 @@ def test_channels_first_axis_and_scale_center_off():
     torch.testing.assert_close(y, ref)
     assert layer.count_params() == 0 and len(layer.get_weights()) == 2
     np.testing.assert_allclose(layer.get_weights()[0], 0.01 * x.mean((0, 2, 3)).numpy(), atol=1e-6)
+
+
+def test_keras_weight_lists_follow_trainable():
+    layer = BatchNormalization(input_shape=(4, 4, 8))
+    assert (len(layer.weights), len(layer.trainable_weights)) == (4, 2)
+    assert len(layer.non_trainable_weights) == 2
+    layer.trainable = False
+    assert (len(layer.trainable_weights), len(layer.non_trainable_weights)) == (0, 4)
