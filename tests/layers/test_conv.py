@@ -173,3 +173,12 @@ def test_asymmetric_explicit_padding_formula_per_axis():
     assert layer.output_size_formula((None, 5, 6, 1)) == (
         "H: (5 + 0 + 2 − 3) / 1 + 1 = 5; W: (6 + 1 + 0 − 3) / 1 + 1 = 5"
     )
+
+
+def test_depthwise_loads_a_torch_grouped_conv_state_dict():
+    ref = torch.nn.Conv2d(4, 8, 3, stride=2, padding=1, groups=4, bias=False)
+    layer = DepthwiseConv2D(3, strides=2, padding=1, depth_multiplier=2, use_bias=False)
+    layer(Input(shape=(9, 9, 4)))
+    layer.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 9, 9, 4)
+    torch.testing.assert_close(layer(x), ref(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1))
