@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from cnnkit._errors import invalid_value
+from cnnkit.data._dataset_ops import DatasetOps
 from cnnkit.data._decode import DecodeSpec, SkipLog, decode_batch
 from cnnkit.data._order import draw_seed, epoch_permutation
 
@@ -74,17 +76,40 @@ class _BatchSource(Dataset):
             return y.float().unsqueeze(1)
         return y
 
+    def labels_of(self, indices: torch.Tensor) -> torch.Tensor | None:
+        return None if self.labels is None else self._encode(self.labels[indices])
+
     def __getitem__(self, indices: list[int]) -> tuple[Any, ...]:
         images, ok, bad = decode_batch(self.paths[indices].tolist(), self.spec)
-        labels = None if self.labels is None else self._encode(self.labels[indices])
-        return images, labels, ok, bad
+        index = torch.as_tensor(indices, dtype=torch.int64)
+        return index, images, self.labels_of(index), ok, bad
 
 
 def _as_is(batch: Any) -> Any:
     return batch  # the worker already built the whole batch
 
 
-class DirectoryDataset:
+class _MemoryCache:
+    """Decoded uint8 images of every file, filled during one full pass."""
+
+    def __init__(self, n: int) -> None:
+        self.images: torch.Tensor | None = None
+        self.filled = torch.zeros(n, dtype=torch.bool)
+        self.ok = torch.zeros(n, dtype=torch.bool)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.filled.all())
+
+    def store(self, index: torch.Tensor, images: torch.Tensor, ok: torch.Tensor) -> None:
+        if self.images is None:
+            self.images = torch.empty((len(self.filled), *images.shape[1:]), dtype=torch.uint8)
+        self.images[index] = images
+        self.filled[index] = True
+        self.ok[index] = ok
+
+
+class DirectoryDataset(DatasetOps):
     """Batches ``(x, y)`` of images from files; made by ``image_dataset_from_directory``.
 
     Iterating yields, per batch, ``x`` float32 ``(batch, height, width,
@@ -116,7 +141,6 @@ class DirectoryDataset:
         self.file_paths = list(file_paths)
         self.class_names = class_names
         self.batch_size = batch_size
-        self.shuffle = shuffle
         self.image_size = (spec.height, spec.width)
         self._source = _BatchSource(self.file_paths, labels, spec, label_mode, num_classes)
         self._has_labels = labels is not None
@@ -126,6 +150,7 @@ class DirectoryDataset:
         self._num_workers = num_workers
         self._loader: DataLoader | None = None
         self._skips = SkipLog()
+        self._cache: _MemoryCache | None = None
 
     def __len__(self) -> int:
         """Batches per epoch (samples per epoch when unbatched)."""
@@ -155,7 +180,13 @@ class DirectoryDataset:
         return self._loader
 
     def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        for images, labels, ok, bad in self._get_loader():
+        cache = self._cache
+        if cache is not None and cache.images is not None and cache.complete:
+            yield from self._cached_batches(cache.images, cache.ok)
+            return
+        for index, images, labels, ok, bad in self._get_loader():
+            if cache is not None:
+                cache.store(index, images, ok)
             if bad:
                 self._skips.add(bad)
                 if not bool(ok.any()):
@@ -163,6 +194,57 @@ class DirectoryDataset:
                 images = images[ok]
                 labels = None if labels is None else labels[ok]
             yield images.to(torch.float32), labels
+
+    def _cached_batches(
+        self, images: torch.Tensor, ok: torch.Tensor
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        for indices in self._sampler:  # the epoch's order, as the workers would get it
+            index = torch.as_tensor(indices, dtype=torch.int64)
+            index = index[ok[index]]
+            if len(index):
+                yield images[index].to(torch.float32), self._source.labels_of(index)
+
+    def cache(self, filename: str = "") -> DirectoryDataset:
+        """Keep the decoded images in memory after the first full pass (as uint8).
+
+        Later epochs gather their (re-shuffled) batches from memory instead of
+        decoding files again: ``height × width × channels`` bytes per image.
+
+        Args:
+            filename: Only ``""`` (memory) is supported; ``tf.data`` file caches are not.
+        """
+        if filename:
+            raise invalid_value(
+                "cache: only the in-memory cache (filename='') is supported.",
+                received={"filename": filename},
+            )
+        if self._cache is None:
+            self._cache = _MemoryCache(len(self.file_paths))
+        return self
+
+    def shuffle(
+        self, buffer_size: int, seed: int | None = None, reshuffle_each_iteration: bool = True
+    ) -> DirectoryDataset:
+        """Shuffle the samples every epoch (a full shuffle, whatever ``buffer_size``).
+
+        A dataset made with ``shuffle=True`` already does; this turns it on for
+        one made with ``shuffle=False``.
+
+        Args:
+            buffer_size: Accepted for ``tf.data`` compatibility.
+            seed: Base seed of the orders; None keeps the dataset's.
+            reshuffle_each_iteration: Only True is supported.
+        """
+        del buffer_size
+        if not reshuffle_each_iteration:
+            raise invalid_value(
+                "shuffle: only reshuffle_each_iteration=True is supported.",
+                received={"reshuffle_each_iteration": reshuffle_each_iteration},
+            )
+        self._sampler.shuffle = True
+        if seed is not None:
+            self._sampler.seed = int(seed)
+        return self
 
     def __iter__(self) -> Iterator[Any]:
         try:

@@ -207,3 +207,53 @@ def test_class_names_subset_uses_only_those_folders(tree):
     )
     assert ds.class_names == ["emu", "cat"] and len(ds.file_paths) == 9
     assert _all(ds)[1].tolist() == [0] * 5 + [1] * 4
+
+
+def test_keras_tutorial_chain_map_cache_shuffle_prefetch_take(tmp_path):
+    from cnnkit.layers import Rescaling
+
+    root = class_tree(tmp_path, {"a": 3, "b": 3})
+    ds = image_dataset_from_directory(
+        root, image_size=(4, 4), batch_size=4, shuffle=False, num_workers=0
+    )
+    normalized = ds.map(lambda x, y: (Rescaling(1 / 255)(x), y))
+    xb, yb = next(iter(normalized))
+    assert float(xb.max()) <= 1.0 and yb.tolist() == [0, 0, 0, 1]
+    assert normalized.class_names == ["a", "b"] and len(normalized) == 2
+
+    tuned = ds.cache().shuffle(1000, seed=4).prefetch(buffer_size=-1)
+    assert tuned is ds
+
+    def samples(epoch):  # (red value, label) per image, in the order served
+        x, y = epoch
+        return list(zip(x[:, 0, 0, 0].tolist(), y.tolist(), strict=True))
+
+    first = samples(_all(tuned))
+    for f in root.rglob("*.png"):
+        f.unlink()  # later epochs must come from the memory cache
+    second, third = samples(_all(tuned)), samples(_all(tuned))
+    assert sorted(second) == sorted(third) == sorted(first)
+    assert second != third  # still re-shuffled every epoch
+
+    (one,) = list(ds.take(1))
+    assert len(ds.take(1)) == 1 and one[0].shape == (4, 4, 4, 3)
+    assert len(ds.take(-1)) == 2
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [
+        (lambda ds: ds.cache("file.tfcache"), ValueError, r"only the in-memory cache"),
+        (lambda ds: ds.take(-2), ValueError, r"`count` must be an integer >= -1"),
+        (lambda ds: ds.map(3), TypeError, r"`fn` must be callable"),
+        (
+            lambda ds: ds.shuffle(10, reshuffle_each_iteration=False),
+            ValueError,
+            r"only reshuffle_each_iteration=True",
+        ),
+    ],
+)
+def test_dataset_method_errors(tree, call, error, pattern):
+    ds = image_dataset_from_directory(tree, image_size=(2, 2), num_workers=0)
+    with pytest.raises(error, match=pattern):
+        call(ds)
