@@ -117,6 +117,8 @@ class DirectoryDataset(DatasetOps):
     for ``label_mode="int"``, float32 one-hot ``(batch, classes)`` for
     ``"categorical"``, float32 ``(batch, 1)`` for ``"binary"``; just ``x`` when
     there are no labels. With ``batch_size=None`` it yields single samples.
+    The ``tf.data`` methods Keras tutorials chain on (``cache``, ``shuffle``,
+    ``prefetch``, ``map``, ``take``) work as there.
 
     Attributes:
         class_names: The class of each label index (None without inferred labels).
