@@ -57,6 +57,8 @@ class DecodeSpec:
         interpolation: A key of the Keras interpolation names above.
         crop_to_aspect_ratio: Centre-crop to the output aspect ratio before
             resizing, instead of stretching.
+        pad_to_aspect_ratio: Resize to fit inside the output and pad the rest
+            with zeros (centred), instead of stretching.
     """
 
     height: int
@@ -64,6 +66,7 @@ class DecodeSpec:
     color_mode: str = "rgb"
     interpolation: str = "bilinear"
     crop_to_aspect_ratio: bool = False
+    pad_to_aspect_ratio: bool = False
 
     @property
     def channels(self) -> int:
@@ -89,6 +92,17 @@ def crop_box(w: int, h: int, spec: DecodeSpec) -> tuple[float, float, float, flo
     return (left, top, left + crop_w, top + crop_h)
 
 
+def _fit_and_pad(img: Image.Image, spec: DecodeSpec) -> Image.Image:
+    """Resize to fit inside the output, keeping the aspect ratio, centred on zeros."""
+    w, h = img.size
+    scale = min(spec.width / w, spec.height / h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    canvas = Image.new(img.mode, (spec.width, spec.height), 0)
+    offset = ((spec.width - size[0]) // 2, (spec.height - size[1]) // 2)
+    canvas.paste(img.resize(size, resample_filter(spec.interpolation)), offset)
+    return canvas
+
+
 def decode_image(path: str, spec: DecodeSpec) -> np.ndarray:
     """One image as uint8 ``(height, width, channels)``; raises on a bad file.
 
@@ -103,8 +117,13 @@ def decode_image(path: str, spec: DecodeSpec) -> np.ndarray:
             if img.format == "JPEG" and spec.interpolation != "nearest":
                 img.draft(None, (spec.width, spec.height))
             img = to_mode(img, spec.color_mode)
-            box = crop_box(*img.size, spec) if spec.crop_to_aspect_ratio else None
-            img = img.resize((spec.width, spec.height), resample_filter(spec.interpolation), box)
+            if spec.pad_to_aspect_ratio:
+                img = _fit_and_pad(img, spec)
+            else:
+                box = crop_box(*img.size, spec) if spec.crop_to_aspect_ratio else None
+                img = img.resize(
+                    (spec.width, spec.height), resample_filter(spec.interpolation), box
+                )
             arr = np.asarray(img, dtype=np.uint8)
     return arr.reshape(spec.height, spec.width, spec.channels)
 

@@ -113,7 +113,11 @@ def image_dataset_from_directory(
     validation_split: float | None = None,
     subset: str | None = None,
     interpolation: str = "bilinear",
+    follow_links: bool = False,
     crop_to_aspect_ratio: bool = False,
+    pad_to_aspect_ratio: bool = False,
+    data_format: str | None = None,
+    verbose: bool = True,
     *,
     num_workers: int | None = None,
 ) -> DirectoryDataset | tuple[DirectoryDataset, DirectoryDataset]:
@@ -143,8 +147,13 @@ def image_dataset_from_directory(
         subset: ``"training"``, ``"validation"`` or ``"both"`` (returns a pair).
         interpolation: ``"bilinear"`` (default), ``"nearest"``, ``"bicubic"``,
             ``"area"`` or ``"lanczos3"``, applied by Pillow.
+        follow_links: Descend into symbolic links to folders. Default False.
         crop_to_aspect_ratio: Centre-crop to the target aspect ratio instead of
             stretching. Default False.
+        pad_to_aspect_ratio: Fit the image inside the target and pad with
+            zeros instead of stretching. Default False.
+        data_format: Only ``"channels_last"`` (the default) is supported.
+        verbose: Print Keras' "Found N files belonging to C classes." lines.
         num_workers: Decoding processes (cnnkit extension). Default
             ``min(4, CPU count)``; 0 decodes in the main process.
 
@@ -166,17 +175,35 @@ def image_dataset_from_directory(
     height, width = check_image_size(image_size)
     if batch_size is not None:
         batch_size = check_batch_size(batch_size)
-    if not isinstance(crop_to_aspect_ratio, bool):
-        raise invalid_type(
-            "`crop_to_aspect_ratio` must be a bool.",
-            received={"crop_to_aspect_ratio": crop_to_aspect_ratio},
+    for name, flag in (
+        ("crop_to_aspect_ratio", crop_to_aspect_ratio),
+        ("pad_to_aspect_ratio", pad_to_aspect_ratio),
+    ):
+        if not isinstance(flag, bool):
+            raise invalid_type(f"`{name}` must be a bool.", received={name: flag})
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise invalid_value(
+            "Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` can be True.",
+            received={"crop_to_aspect_ratio": True, "pad_to_aspect_ratio": True},
+        )
+    if data_format not in (None, "channels_last"):
+        raise invalid_value(
+            "Only data_format='channels_last' is supported (batches are NHWC).",
+            received={"data_format": data_format},
         )
     _check_split(validation_split, subset, shuffle, seed)
     workers = default_workers() if num_workers is None else int(num_workers)
 
-    files, label_array, names = index_directory(directory, labels, class_names, shuffle, seed)
+    files, label_array, names = index_directory(
+        directory, labels, class_names, shuffle, seed, follow_links
+    )
+    if verbose:
+        classes = f" belonging to {len(names)} classes" if names is not None else ""
+        print(f"Found {len(files)} files{classes}.")
     num_classes = _num_classes(label_array, names, label_mode)
-    spec = DecodeSpec(height, width, color_mode, interpolation, crop_to_aspect_ratio)
+    spec = DecodeSpec(
+        height, width, color_mode, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio
+    )
 
     def make(which: str | None) -> DirectoryDataset:
         part_files, part_labels = split_subset(files, label_array, validation_split, which)
@@ -185,6 +212,8 @@ def image_dataset_from_directory(
                 f"The {which} subset of {directory} is empty.",
                 received={"validation_split": validation_split, "image files": len(files)},
             )
+        if verbose and which is not None:
+            print(f"Using {len(part_files)} files for {which}.")
         return DirectoryDataset(
             part_files,
             part_labels,

@@ -42,7 +42,7 @@ def check_directory(directory: Any) -> Path:
     return path
 
 
-def list_image_files(folder: Path | str, follow_links: bool = True) -> list[str]:
+def list_image_files(folder: Path | str, follow_links: bool = False) -> list[str]:
     """Image files under ``folder``, recursively, in Keras' order.
 
     Keras sorts the ``os.walk`` entries by folder path, then the files of each
@@ -90,7 +90,12 @@ def _class_folders(path: Path, class_names: Any) -> list[str]:
 
 
 def index_directory(
-    directory: Any, labels: Any, class_names: Any, shuffle: bool, seed: int | None
+    directory: Any,
+    labels: Any,
+    class_names: Any,
+    shuffle: bool,
+    seed: int | None,
+    follow_links: bool = False,
 ) -> tuple[list[str], np.ndarray | None, list[str] | None]:
     """Find the images and their labels, in Keras' order.
 
@@ -103,6 +108,7 @@ def index_directory(
         shuffle: Permute the files with ``RandomState(seed)`` (Keras does this
             before splitting off the validation subset).
         seed: The permutation's seed; None draws one from NumPy's global generator.
+        follow_links: Descend into symbolic links to folders.
 
     Returns:
         ``(file_paths, labels int64 or None, class_names or None)``.
@@ -111,12 +117,12 @@ def index_directory(
     inferred = isinstance(labels, str) and labels == "inferred"
     if inferred:
         names = _class_folders(path, class_names)
-        per_class = [list_image_files(path / name) for name in names]
+        per_class = [list_image_files(path / name, follow_links) for name in names]
         files = [f for group in per_class for f in group]
         label_array = np.repeat(np.arange(len(names)), [len(g) for g in per_class])
     else:
         names = None
-        files = list_image_files(path)
+        files = list_image_files(path, follow_links)
         label_array = None if labels is None else np.asarray(labels, dtype=np.int64)
         if label_array is not None and label_array.shape != (len(files),):
             raise invalid_value(

@@ -39,14 +39,16 @@ _INTERPOLATIONS = {
 }
 
 
-def _list_classes(directory: Path, classes: Any, subset: str | None, split: float):
+def _list_classes(
+    directory: Path, classes: Any, subset: str | None, split: float, follow_links: bool
+):
     """Keras' listing: per class, sorted files; the first ``int(split * n)`` are validation."""
     if classes is None:
         classes = sorted(e.name for e in os.scandir(directory) if e.is_dir())
     files: list[str] = []
     labels: list[np.ndarray] = []
     for k, name in enumerate(classes):
-        found = list_image_files(directory / name)
+        found = list_image_files(directory / name, follow_links)
         cut = int(split * len(found)) if subset else 0
         found = found[:cut] if subset == "validation" else found[cut:]
         files += found
@@ -70,6 +72,7 @@ class DirectoryIterator(BatchSequence):
             ``validation_split`` (per class, validation first, as Keras).
         interpolation: ``"nearest"`` (default), ``"bilinear"``, ``"bicubic"``,
             ``"lanczos"`` or ``"box"``.
+        follow_links: Descend into symbolic links to folders. Default False.
         keep_aspect_ratio: Centre-crop to the target aspect ratio before resizing.
         num_workers: Decoding processes (cnnkit extension); default ``min(4, CPUs)``.
 
@@ -101,7 +104,6 @@ class DirectoryIterator(BatchSequence):
         num_workers: int | None = None,
     ) -> None:
         del save_prefix, save_format, dtype  # only used with save_to_dir; float32 output
-        del follow_links  # links are always followed, as image_dataset_from_directory does
         if save_to_dir is not None:
             raise invalid_value(
                 "flow_from_directory: `save_to_dir` is not supported by cnnkit.",
@@ -127,7 +129,7 @@ class DirectoryIterator(BatchSequence):
             )
         height, width = check_image_size(target_size)
         self.directory = check_directory(directory)
-        names, files, labels = _list_classes(self.directory, classes, subset, split)
+        names, files, labels = _list_classes(self.directory, classes, subset, split, follow_links)
         if not files:
             raise invalid_value(
                 f"flow_from_directory: no images found in {self.directory}.",
@@ -137,6 +139,7 @@ class DirectoryIterator(BatchSequence):
             raise invalid_value(
                 'class_mode="binary" needs exactly 2 classes.', received={"classes": names}
             )
+        print(f"Found {len(files)} images belonging to {len(names)} classes.")  # as Keras
         super().__init__(len(files), batch_size, shuffle, seed)
         self.image_data_generator = image_data_generator
         self.class_mode = class_mode

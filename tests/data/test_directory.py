@@ -257,3 +257,45 @@ def test_dataset_method_errors(tree, call, error, pattern):
     ds = image_dataset_from_directory(tree, image_size=(2, 2), num_workers=0)
     with pytest.raises(error, match=pattern):
         call(ds)
+
+
+def test_verbose_prints_keras_summary_lines(tree, capsys):
+    image_dataset_from_directory(
+        tree, image_size=(2, 2), seed=1, validation_split=0.25, subset="both", num_workers=0
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        "Found 12 files belonging to 3 classes.",
+        "Using 9 files for training.",
+        "Using 3 files for validation.",
+    ]
+    image_dataset_from_directory(tree, image_size=(2, 2), verbose=False, num_workers=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_pad_to_aspect_ratio_letterboxes(tmp_path):
+    solid(tmp_path / "c" / "wide.png", (250, 250, 250), size=(40, 10))
+    ds = image_dataset_from_directory(
+        tmp_path, image_size=(20, 20), pad_to_aspect_ratio=True, num_workers=0, verbose=False
+    )
+    x, _ = next(iter(ds))
+    rows = x[0, :, 10, 0]  # a 20×5 stripe of the image, centred on zeros
+    assert rows[:7].eq(0).all() and rows[8:12].eq(250).all() and rows[-7:].eq(0).all()
+
+
+def test_follow_links(tmp_path):
+    elsewhere = class_tree(tmp_path / "elsewhere", {"x": 2})
+    root = class_tree(tmp_path / "root", {"a": 1})
+    (root / "a" / "linked").symlink_to(elsewhere / "x", target_is_directory=True)
+    kw = {"image_size": (2, 2), "num_workers": 0, "verbose": False}
+    assert len(image_dataset_from_directory(root, **kw).file_paths) == 1
+    assert len(image_dataset_from_directory(root, follow_links=True, **kw).file_paths) == 3
+
+
+def test_sixteen_bit_grey_png(tmp_path):
+    (tmp_path / "c").mkdir()
+    Image.fromarray(np.full((4, 4), 51400, dtype=np.uint16)).save(tmp_path / "c" / "g16.png")
+    ds = image_dataset_from_directory(
+        tmp_path, image_size=(4, 4), color_mode="grayscale", num_workers=0, verbose=False
+    )
+    x, _ = next(iter(ds))
+    assert x[0, 0, 0].tolist() == [200.0]  # 51400 / 257 -> 8 bits

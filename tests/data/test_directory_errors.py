@@ -91,6 +91,12 @@ def test_unreadable_directory_by_permissions(tmp_path):
         ({"validation_split": 0.5, "subset": "both"}, ValueError, r"a `seed` is required"),
         ({"crop_to_aspect_ratio": "yes"}, TypeError, r"`crop_to_aspect_ratio` must be a bool"),
         (
+            {"crop_to_aspect_ratio": True, "pad_to_aspect_ratio": True},
+            ValueError,
+            r"Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio`",
+        ),
+        ({"data_format": "channels_first"}, ValueError, r"Only data_format='channels_last'"),
+        (
             {"validation_split": 0.1, "subset": "validation", "seed": 1},
             ValueError,
             r"The validation subset of .* is empty",
