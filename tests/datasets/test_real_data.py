@@ -54,3 +54,14 @@ def test_cifar10_subset_on_request(real):
     names = [cifar10.CLASS_NAMES[i] for i in y_train[:4, 0]]
     assert names == ["frog", "truck", "truck", "deer"]
     assert cifar10.CLASS_NAMES[y_test[0, 0]] == "cat"
+
+
+def test_official_cifar_meta_pickle_passes_the_restricted_unpickler(real):
+    from cnnkit.datasets._safe_pickle import restricted_loads
+
+    path = real / "cifar-10-subset" / "batches.meta"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    meta = restricted_loads(path.read_bytes(), "batches.meta")  # a Python 2 pickle
+    assert meta[b"label_names"] == [n.encode() for n in cifar10.CLASS_NAMES]
+    assert meta[b"num_cases_per_batch"] == 10000 and meta[b"num_vis"] == 3072
