@@ -102,7 +102,12 @@ def main() -> None:
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {args.workers} workers, {root}")
 
     ours = image_dataset_from_directory(
-        root, image_size=(args.size, args.size), batch_size=32, seed=0, num_workers=args.workers
+        root,
+        image_size=(args.size, args.size),
+        batch_size=32,
+        seed=0,
+        num_workers=args.workers,
+        verbose=False,
     )
     ref = DataLoader(
         HandWritten(root, args.size),
