@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,29 +26,12 @@ from safetensors.torch import save
 
 from cnnkit._errors import invalid_type, invalid_value
 from cnnkit.callbacks._base import Callback
+from cnnkit.models._saving import atomic_write
 
 __all__ = ["BackupAndRestore"]
 
 _FILE = "training_state.safetensors"
 _META_KEY = "cnnkit_training_state"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:  # make the rename itself durable
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class BackupAndRestore(Callback):
@@ -149,4 +131,5 @@ class BackupAndRestore(Callback):
         tensors, meta = self._require_trainer().get_training_state()
         # safetensors wants contiguous CPU tensors that share no memory.
         flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-        _write_atomic(self.path, save(flat, metadata={_META_KEY: json.dumps(meta)}))
+        data = save(flat, metadata={_META_KEY: json.dumps(meta)})
+        atomic_write(self.path, lambda tmp: Path(tmp).write_bytes(data))

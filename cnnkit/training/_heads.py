@@ -6,8 +6,8 @@ to zero, while ``log_softmax(z)`` does not. So when the *last operation* of the
 model is a softmax (or a sigmoid with binary crossentropy), the engine runs
 the forward pass with that activation switched off and hands the loss the
 logits. Detection is structural: the last layer of a ``Sequential``-like
-container (``model.layers[-1]`` or ``nn.Sequential[-1]``), followed down
-nested containers. Anything else is left alone.
+container (``model.layers[-1]`` or ``nn.Sequential[-1]``) or a zoo model's
+``output_activation``, followed down nested containers. Anything else is left alone.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def _kind(fn: Any) -> str | None:
 
 def _last_child(module: nn.Module) -> tuple[nn.Module, str] | None:
     """The last layer of a sequential container with its attribute name, else None."""
+    final = getattr(module, "output_activation", None)
+    if isinstance(final, nn.Module):  # zoo models apply this after their classifier
+        return final, "output_activation"
     layers = getattr(module, "layers", None)
     if isinstance(layers, (list, tuple)) and layers and isinstance(layers[-1], nn.Module):
         last = layers[-1]

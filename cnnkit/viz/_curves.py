@@ -1,0 +1,74 @@
+"""Training curves: loss and accuracy per epoch, training vs validation, in one PNG.
+
+matplotlib is imported only inside :func:`plot_history` (the ``viz`` extra),
+with the non-interactive Agg backend, so servers and CI need no display.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from cnnkit._errors import invalid_type, invalid_value
+
+__all__ = ["plot_history"]
+
+
+def _series(history: Any) -> dict[str, list[float]]:
+    series = getattr(history, "history", history)
+    if not isinstance(series, dict):
+        raise invalid_type(
+            "plot_history: `history` must be a History or a dict of per-epoch lists.",
+            received={"history": type(history).__name__},
+        )
+    if "loss" not in series:
+        raise invalid_value(
+            "plot_history: the history has no 'loss' curve.", received={"keys": sorted(series)}
+        )
+    return series
+
+
+def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+    """Draw loss and accuracy (train vs validation) per epoch and save a PNG.
+
+    Args:
+        history: ``model.fit(...)``'s History, or its ``.history`` dict.
+        path: Where the PNG goes; written to a temporary file first, then renamed.
+        title: Figure title, e.g. ``"lenet5 on mnist"``.
+
+    Returns:
+        The path of the PNG.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from cnnkit.models._saving import atomic_write
+
+    series = _series(history)
+    panels = [("loss", "loss")]
+    acc = next((k for k in series if k.endswith("accuracy") and not k.startswith("val_")), None)
+    if acc is not None:
+        panels.append((acc, "accuracy"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
+    for ax, (key, label) in zip(axes[0], panels, strict=True):
+        epochs = range(1, len(series[key]) + 1)
+        ax.plot(epochs, series[key], "o-", label=f"train {label}")
+        if f"val_{key}" in series:
+            ax.plot(epochs, series[f"val_{key}"], "s--", label=f"validation {label}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.set_xticks(list(epochs))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    out = Path(path)
+    try:
+        atomic_write(out, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    finally:
+        plt.close(fig)
+    return out
