@@ -189,7 +189,8 @@ def _prepare(x: Any, kernel: Any, strides: Any, padding: Any, dilation: Any, whe
     dtype = compute_dtype(image, k)
     pads = conv_pads(image.shape[:2], k.shape[:2], s, padding, d, where)
     xp = pad_for_conv(image, k.shape[:2], s, pads, d, dtype, where)
-    return image, k.astype(dtype, copy=False), xp, pads, s, d
+    # A private copy: explanations must not change if the caller edits the kernel later.
+    return image, k.astype(dtype, copy=True), xp, pads, s, d
 
 
 def _check_at(at: Any, out_hw: tuple[int, int]) -> tuple[int, int]:
