@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -64,3 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # User errors get one clean line, not a traceback.
         print(f"cnnkit {name}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `cnnkit filter --list | head` closed our stdout early; that is not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
