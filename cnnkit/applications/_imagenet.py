@@ -30,6 +30,7 @@ __all__ = [
     "IMAGENET_STD",
     "decode_predictions",
     "load_class_index",
+    "load_eval_image",
     "preprocess_input",
     "preprocess_tf",
     "preprocess_torch",
@@ -98,6 +99,34 @@ def preprocess_torch(x: Any, data_format: str | None = None) -> Any:
 def preprocess_tf(x: Any, data_format: str | None = None) -> Any:
     """RGB 0..255 → [-1, 1] (``x / 127.5 − 1``), e.g. for EfficientNet-Lite0."""
     return preprocess_input(x, data_format=data_format, mode="tf")
+
+
+def load_eval_image(path: str | Path, size: int = 224, crop_fraction: float = 0.875) -> np.ndarray:
+    """Read a photo the way ImageNet models are evaluated: resize, then center crop.
+
+    The shorter side is resized (bilinear) to ``round(size / crop_fraction)``
+    (256 for 224) and the central ``size × size`` square is cut out: the
+    standard torchvision / TF-slim evaluation transform.
+
+    Args:
+        path: An image file Pillow can read; converted to RGB.
+        size: Output side in pixels. Default 224.
+        crop_fraction: Crop side / resized shorter side. Default 0.875.
+
+    Returns:
+        ``(size, size, 3)`` uint8 RGB array (feed it to ``preprocess_input``).
+    """
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img = img.convert("RGB")
+        w, h = img.size
+        short = round(size / crop_fraction)
+        scale = short / min(w, h)
+        new_w, new_h = max(size, round(w * scale)), max(size, round(h * scale))
+        img = img.resize((new_w, new_h), Image.Resampling.BILINEAR)
+        left, top = (new_w - size) // 2, (new_h - size) // 2
+        return np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
 
 
 def _class_index_path() -> Path:
