@@ -1,0 +1,9 @@
+"""Keras' ``keras.optimizers`` path: ``keras.optimizers.Adam(learning_rate=1e-3)``.
+
+Re-exports the optimizer specs of :mod:`cnnkit.training.optimizers`; each builds
+the matching ``torch.optim`` optimizer once ``compile`` knows the parameters.
+"""
+
+from cnnkit.training.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop"]
