@@ -142,3 +142,19 @@ def test_callbacks_checkpoint_save_and_load_model(keras_program):
     # the checkpoint holds a trained model: its predictions are probabilities too
     best = ns["best"].predict(ns["x_test"][:4], verbose=0)
     np.testing.assert_allclose(best.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_vgg16_feature_extraction_counts_frozen_weights_like_the_book(keras_program):
+    run = keras_program("vgg16_feature_extraction")
+    ns, out = run.namespace, run.stdout
+    assert ns["conv_base"].count_params() == 14_714_688
+    assert ns["conv_base"].output_shape == (None, 4, 4, 512)
+    assert "freezing the conv base: 30" in out
+    assert "freezing the conv base: 4" in out
+    assert "Total params: 16,812,353" in out
+    assert "Trainable params: 2,097,665" in out
+    assert "Non-trainable params: 14,714,688" in out
+    # the frozen base stays out of the optimizer; lr is the one the program asked for
+    groups = ns["model"].optimizer.param_groups
+    assert sum(len(g["params"]) for g in groups) == 4
+    assert all(g["lr"] == pytest.approx(2e-5) for g in groups)
