@@ -143,6 +143,13 @@ def _cache(model: nn.Module, units: list[Unit], cuts: tuple[int, int], data: Any
     return flat[:, :split].reshape(-1, *early_shape[0]), flat[:, split:], labels
 
 
+def _xy(data: Any) -> tuple[Any, Any]:
+    """``fit``'s ``(x, y)`` for an ``(images, labels)`` pair, ``(dataset, None)`` otherwise."""
+    if isinstance(data, tuple) and len(data) == 2 and hasattr(data[0], "shape"):
+        return data
+    return data, None
+
+
 def _adam(lr: float) -> Any:
     from cnnkit.training.optimizers import Adam
 
@@ -261,7 +268,7 @@ def fine_tune(
             "sparse_categorical_crossentropy" if (classes_out or 2) > 1 else "binary_crossentropy"
         )
         model.compile(optimizer=_adam(lr), loss=loss, metrics=["accuracy"])
-        head = model.fit(train, validation_data=val, epochs=head_epochs, **fit_kw)
+        head = model.fit(*_xy(train), validation_data=val, epochs=head_epochs, **fit_kw)
     lines.append(_stage_line("head", head, lr, model, f"{head_epochs} epochs, body frozen"))
     tuned = None
     if epochs:
@@ -281,7 +288,7 @@ def fine_tune(
             )
         else:
             model.compile(optimizer=_adam(tune_lr), loss=loss, metrics=["accuracy"])
-            tuned = model.fit(train, validation_data=val, epochs=epochs, **fit_kw)
+            tuned = model.fit(*_xy(train), validation_data=val, epochs=epochs, **fit_kw)
         lines.append(
             _stage_line(
                 "fine-tune", tuned, tune_lr, model, f"{epochs} epochs from '{unfreeze_from}'"

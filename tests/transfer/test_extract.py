@@ -1,0 +1,98 @@
+"""extract_features: values vs the body, input kinds (arrays, folders, datasets), errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cnnkit.transfer import extract_features, replace_head
+from tests.transfer._models import SIZE, small_lite0, two_class_images
+
+
+def _reference(model, x: np.ndarray) -> np.ndarray:
+    model.eval()
+    with torch.no_grad():
+        return model.forward_features(torch.from_numpy(x) / 127.5 - 1).mean(dim=(1, 2)).numpy()
+
+
+def test_array_features_equal_the_pooled_body_output():
+    model = small_lite0()
+    x, y = two_class_images(10)
+    feats, labels = extract_features(model, (x, y), batch_size=4, verbose=False)
+    assert feats.shape == (10, 1280) and feats.dtype == np.float32
+    np.testing.assert_allclose(feats, _reference(model, x), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(labels, y)
+
+
+def test_pooling_options_and_unlabelled_arrays():
+    model = small_lite0()
+    x, _ = two_class_images(3)
+    fmap, labels = extract_features(model, x, pooling=None, verbose=False)
+    assert fmap.shape == (3, 1, 1, 1280) and labels is None
+    top, _ = extract_features(model, x, pooling="max", preprocess=None, verbose=False)
+    model.eval()
+    with torch.no_grad():
+        expected = model.forward_features(torch.from_numpy(x)).amax(dim=(1, 2)).numpy()
+    np.testing.assert_allclose(top, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_model_is_left_as_it_was():
+    model = small_lite0()
+    model.train()
+    extract_features(replace_head(model, 2), two_class_images(2)[0], verbose=False)
+    assert model.training
+    assert all(p.is_contiguous() for p in model.parameters())
+
+
+def _write_folder(root, x, y) -> None:
+    for i, (image, label) in enumerate(zip(x, y, strict=True)):
+        folder = root / ("dark", "bright")[label]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image.astype(np.uint8)).save(folder / f"{i:03d}.png")
+
+
+def test_folder_and_dataset_inputs_decode_in_workers(tmp_path):
+    from cnnkit.utils import image_dataset_from_directory
+
+    x, y = two_class_images(12)
+    _write_folder(tmp_path, x, y)
+    model = small_lite0()
+    feats, labels = extract_features(model, tmp_path, batch_size=5, verbose=False)
+    assert feats.shape == (12, 1280)
+    # Sorted order: class "bright" (label 0) first, then "dark"; PNG is lossless.
+    order = np.concatenate([np.flatnonzero(y == 1), np.flatnonzero(y == 0)])
+    np.testing.assert_allclose(feats, _reference(model, x[order]), rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(labels, [0] * 6 + [1] * 6)
+    data = image_dataset_from_directory(
+        tmp_path, image_size=(SIZE, SIZE), batch_size=4, shuffle=True, seed=3, num_workers=2
+    )
+    shuffled, shuffled_labels = extract_features(model, data, verbose=False)
+    assert sorted(shuffled_labels.tolist()) == [0] * 6 + [1] * 6
+    assert not np.allclose(shuffled, feats)  # another order, same pairs:
+    key = np.lexsort(shuffled.T[:3])
+    np.testing.assert_allclose(shuffled[key], feats[np.lexsort(feats.T[:3])], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"pooling": "sum"}, ValueError, r"Unknown pooling 'sum'"),
+        ({"batch_size": 0}, ValueError, r"`batch_size` must be a positive integer"),
+        ({"preprocess": "caffe"}, ValueError, r"`preprocess` must be 'auto', None or a callable"),
+    ],
+)
+def test_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        extract_features(small_lite0(), two_class_images(2)[0], verbose=False, **kwargs)
+
+
+def test_bad_model_and_data():
+    with pytest.raises(TypeError, match=r"must be a zoo model or contain one.*Received"):
+        extract_features(torch.nn.Linear(2, 2), np.zeros((1, 2)))
+    with pytest.raises(TypeError, match=r"`data` must be a dataset.*Received: data='int'"):
+        extract_features(small_lite0(), 7, verbose=False)
+    x, _ = two_class_images(4)
+    with pytest.raises(ValueError, match=r"same number of samples.*len\(y\)=3"):
+        extract_features(small_lite0(), (x, np.zeros(3)), verbose=False)
