@@ -281,6 +281,22 @@ class ZooModel(Model):
         return [dict(row) for row in self._feature_info]
 
     # ------------------------------------------------------------------ build / weights / config
+    def _weights_build_side(self) -> int | None:
+        """Side of the cheapest input that creates every weight; None: use ``input_shape``.
+
+        Convolution weights depend only on channel counts, so a fully
+        convolutional body builds on its smallest input; a Flatten top needs
+        the real feature-map size.
+        """
+        return None if self.flatten_top and self.include_top else self.min_size
+
+    def build(self, input_shape: Any) -> None:
+        """Create the weights (on the smallest valid input when that suffices)."""
+        input_shape = (None, *tuple(input_shape)[1:])
+        side = self._weights_build_side()
+        super().build(input_shape if side is None else (None, side, side, input_shape[-1]))
+        self._build_input_shape = input_shape  # summary and input_shape report the real size
+
     def _finish(self) -> None:
         """Create every weight for the known input shape, then load ``weights``."""
         self.build((None, *self.sample_shape))

@@ -216,6 +216,10 @@ class GoogLeNet(ZooModel):
         self.fc = self._make_top(1024)
         self._finish()
 
+    def _weights_build_side(self) -> int | None:
+        # The auxiliary heads' 5×5 pool needs the real resolution.
+        return None if self.aux_logits else super()._weights_build_side()
+
     def forward_features(self, x: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         if self.transform_input:
             x = x * self._scale + self._offset
