@@ -36,6 +36,9 @@ _PREPARE: dict[str, Callable[[Path], None]] = {
     "cats_dogs_generator": lambda folder: write_cats_dogs(
         folder / "data", {"train": 8, "validation": 4}
     ),
+    "cats_dogs_augmented": lambda folder: write_cats_dogs(
+        folder / "data", {"train": 8, "validation": 4}
+    ),
 }
 
 
@@ -43,11 +46,12 @@ _PREPARE: dict[str, Callable[[Path], None]] = {
 def keras_program(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], ProgramRun]:
     """``keras_program(name)`` runs ``keras_programs/<name>.py`` once and returns the run.
 
-    ``mnist``/``cifar10.load_data()`` return a few hundred random samples of the
+    ``mnist``/``fashion_mnist``/``cifar10.load_data()`` return a few hundred random samples of the
     real dtypes and shapes: the programs are unchanged, only the download is
     replaced, so an epoch takes a second. Real-file loading is tested in tests/datasets.
     """
     import cnnkit.datasets.cifar10
+    import cnnkit.datasets.fashion_mnist
     import cnnkit.datasets.mnist
     from cnnkit.layers import reset_layer_names
 
@@ -68,6 +72,7 @@ def keras_program(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], P
         ):
             warnings.simplefilter("always")
             patch.setattr(cnnkit.datasets.mnist, "load_data", fake_mnist)
+            patch.setattr(cnnkit.datasets.fashion_mnist, "load_data", fake_mnist)
             patch.setattr(cnnkit.datasets.cifar10, "load_data", fake_cifar10)
             os.chdir(folder)
             try:

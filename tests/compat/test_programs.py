@@ -22,6 +22,7 @@ PUBLISHED = [
     ("lenet5_relu", 60_074, "accuracy"),
     ("mnist_cnn", 1_199_882, "accuracy"),
     ("mnist_mlp", 669_706, "accuracy"),
+    ("fashion_mnist_mlp", 101_770, "accuracy"),
     ("toy_resnet", 223_242, "acc"),
 ]
 
@@ -158,3 +159,25 @@ def test_vgg16_feature_extraction_counts_frozen_weights_like_the_book(keras_prog
     groups = ns["model"].optimizer.param_groups
     assert sum(len(g["params"]) for g in groups) == 4
     assert all(g["lr"] == pytest.approx(2e-5) for g in groups)
+
+
+def test_fashion_mnist_logits_model_predicts_raw_scores(keras_program):
+    run = keras_program("fashion_mnist_mlp")
+    ns = run.namespace
+    assert f"Test accuracy: {ns['test_acc']}" in run.stdout
+    assert ns["predictions"].shape == (64, 10)
+    assert ns["predicted_label"] in ns["class_names"]
+    assert not np.allclose(ns["predictions"].sum(axis=1), 1.0)
+
+
+def test_cats_dogs_augmented_program_trains_saves_and_plots(keras_program):
+    run = keras_program("cats_dogs_augmented")
+    ns, out = run.namespace, run.stdout
+    assert "Total params: 3,453,121" in out
+    assert ns["model"].count_params() == 3_453_121
+    _check_history(ns["history"], 2, "acc")
+    assert list(ns["epochs"]) == [1, 2]
+    assert (run.folder / "cats_and_dogs_small_2.h5").is_file()
+    assert (run.folder / "loss.png").stat().st_size > 10_000
+    # RMSprop(learning_rate=1e-4) reached the torch optimizer
+    assert ns["model"].optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
