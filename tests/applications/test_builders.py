@@ -12,6 +12,7 @@ from cnnkit.applications import (
     GoogLeNet,
     LeNet5,
     ResNet18,
+    ResNet50,
     get_model,
     list_models,
 )
@@ -174,6 +175,29 @@ def test_get_config_rebuilds_the_same_architecture():
     x = torch.randn(1, 64, 64, 3)
     with torch.no_grad():
         np.testing.assert_allclose(clone(x), model(x), rtol=1e-6)
+
+
+def test_save_and_load_model_round_trip_after_reset_classifier(tmp_path):
+    from cnnkit.models import load_model
+
+    model = ResNet18(input_shape=(32, 32, 3), classes=3)
+    model.reset_classifier(5)
+    model.save(tmp_path / "r18.cnnkit")
+    again = load_model(tmp_path / "r18.cnnkit")
+    assert type(again) is type(model) and again.classes == 5
+    x = torch.randn(2, 32, 32, 3)
+    model.eval()
+    again.eval()
+    with torch.no_grad():
+        np.testing.assert_array_equal(again(x).numpy(), model(x).numpy())
+
+
+def test_keras_module_paths():
+    from cnnkit.applications import resnet50, vgg16, vgg19
+
+    assert vgg16.VGG16 is VGG16 and vgg19.VGG19.__name__ == "VGG19"
+    assert resnet50.ResNet50 is ResNet50
+    assert vgg16.preprocess_input is resnet50.preprocess_input  # both torchvision's transform
 
 
 # ---------------------------------------------------------------- errors
