@@ -125,3 +125,29 @@ def test_import_cnnkit_stays_light_until_a_subpackage_is_used():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.split() == ["True", "True", "True"]
+
+
+# The public API of DESIGN.md, reached the way course code reaches it: ``keras.<module>.<name>``.
+DESIGN_API = {
+    "models": "Sequential Model load_model",
+    "layers": "Input Conv1D Conv2D DepthwiseConv2D SeparableConv2D MaxPooling2D AveragePooling2D "
+    "GlobalAveragePooling2D GlobalMaxPooling2D Dense Flatten Dropout BatchNormalization "
+    "Activation LeakyReLU ZeroPadding2D Add Concatenate Rescaling RandomFlip RandomRotation "
+    "RandomZoom RandomTranslation",
+    "callbacks": "EarlyStopping ModelCheckpoint TensorBoard CSVLogger ReduceLROnPlateau "
+    "LearningRateScheduler TerminateOnNaN BackupAndRestore",
+    "datasets": "mnist fashion_mnist cifar10 cifar100",
+    "utils": "to_categorical image_dataset_from_directory set_random_seed",
+    "preprocessing.image": "ImageDataGenerator",
+    "applications": "LeNet5 AlexNet VGG16 VGG19 ResNet18 ResNet34 ResNet50 ResNet101 ResNet152 "
+    "GoogLeNet MobileNetV2 DenseNet121",
+}
+
+
+@pytest.mark.parametrize(
+    "keras_path",
+    [f"{module}.{name}" for module, names in DESIGN_API.items() for name in names.split()],
+)
+def test_design_public_api_resolves_through_import_cnnkit_as_keras(keras_path: str):
+    module, name = keras_path.rsplit(".", 1)
+    assert _resolve(keras_path) is getattr(importlib.import_module(f"cnnkit.{module}"), name)
