@@ -17,10 +17,13 @@ Lite0 file is verified against its full SHA-256.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import tempfile
 import urllib.request
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +102,22 @@ def _check_digest(path: Path, expected: str, origin: str) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int, int], None]]:
+    """A rich progress bar on stderr, as ``urlretrieve``'s ``reporthook``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    columns = ("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def hook(blocks: int, block_size: int, total: int) -> None:
+            bar.update(task, completed=blocks * block_size, total=total if total > 0 else None)
+
+        yield hook
+
+
 def _fetch(source: WeightFile, dest: Path) -> Path:
     """Download ``source`` atomically, verifying the (prefix) digest before the rename."""
     from cnnkit.utils._download import download
@@ -113,14 +132,25 @@ def _fetch(source: WeightFile, dest: Path) -> Path:
     try:
         os.close(fd)
         try:
-            urllib.request.urlretrieve(source.url, tmp)
+            with _progress(dest.name) as hook:
+                urllib.request.urlretrieve(source.url, tmp, reporthook=hook)
         except OSError as err:
             raise ConnectionError(
                 f"Could not download {source.url}: {getattr(err, 'reason', err)}. If this "
                 f"machine is offline, download it elsewhere and place it at {dest}, or pass "
                 "weights=<path to the file>."
             ) from err
-        _check_digest(tmp, source.sha256, source.url)
+        from cnnkit.utils._download import sha256_of
+
+        actual = sha256_of(tmp)
+        if not actual.startswith(source.sha256):
+            raise invalid_value(
+                f"The file downloaded from {source.url} does not have the expected SHA-256 "
+                "digest; it was deleted.",
+                expected=f"a digest starting with {source.sha256}",
+                received={"sha256": actual},
+                hint="The server may have served a different file; try again later.",
+            )
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, dest)
@@ -136,11 +166,22 @@ def imagenet_weights_path(model_name: str) -> Path:
     from cnnkit.utils._download import cache_dir, data_dirs
 
     source = TORCHVISION_WEIGHTS[model_name]
-    for folder in [d / "weights" for d in data_dirs()] + [cache_dir("weights")]:
+    for folder in [d / "weights" for d in data_dirs()]:
         candidate = folder / source.filename
-        if candidate.is_file():
+        if candidate.is_file():  # the user's own copy: checked, never deleted
             return _check_digest(candidate, source.sha256, source.url)
-    return _fetch(source, cache_dir("weights") / source.filename)
+    cached = cache_dir("weights") / source.filename
+    if cached.is_file():
+        try:
+            return _check_digest(cached, source.sha256, source.url)
+        except ValueError:
+            warnings.warn(
+                f"The cached file {cached} has the wrong SHA-256 digest (corrupted or "
+                "incomplete); deleting it and downloading it again.",
+                stacklevel=3,
+            )
+            cached.unlink()
+    return _fetch(source, cached)
 
 
 def _lite0_path() -> Path:

@@ -271,6 +271,20 @@ def test_imagenet_weights_found_in_data_dir_without_network(served_resnet, monke
         ResNet18(weights="imagenet", input_shape=(32, 32, 3))
 
 
+def test_corrupted_cache_is_downloaded_again(served_resnet, monkeypatch, tmp_path):
+    www, digest = served_resnet
+    cache = tmp_path / "home" / "weights"
+    cache.mkdir(parents=True)
+    (cache / "resnet18-test.pth").write_bytes(b"half a file")
+    with _Server(www) as server:
+        entry = WeightFile("resnet18-test.pth", server.url + "resnet18-test.pth", digest[:8])
+        monkeypatch.setitem(weights_mod.TORCHVISION_WEIGHTS, "resnet18", entry)
+        with pytest.warns(UserWarning, match=r"wrong SHA-256 digest.*downloading it again"):
+            ResNet18(weights="imagenet", input_shape=(32, 32, 3))
+        assert server.requests == 1
+    assert sha256_of(cache / "resnet18-test.pth") == digest
+
+
 def test_offline_download_error_says_where_to_put_the_file(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNKIT_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CNNKIT_DATA", "")
