@@ -18,7 +18,13 @@ from torch import nn
 from cnnkit._errors import invalid_value
 from cnnkit.layers._args import positive_int
 from cnnkit.viz._plotting import finish_figure, mosaic, new_figure, scale_each
-from cnnkit.viz._probe import as_image_batch, find_layer, leaf_layers, record_outputs
+from cnnkit.viz._probe import (
+    as_image_batch,
+    check_model,
+    find_layer,
+    leaf_layers,
+    record_outputs,
+)
 
 __all__ = ["feature_maps", "plot_feature_maps"]
 
@@ -40,11 +46,7 @@ def _targets(model: nn.Module, layers: Any, who: str) -> tuple[list[tuple[str, n
 
 
 def _collect(model: Any, image: Any, layers: Any, who: str) -> tuple[np.ndarray, dict]:
-    if not isinstance(model, nn.Module):
-        raise invalid_value(
-            f"{who}: `model` must be a cnnkit model (a torch.nn.Module).",
-            received={"model": type(model).__name__},
-        )
+    model = check_model(model, who)
     x = as_image_batch(model, image, who, single=True)
     targets, automatic = _targets(model, layers, who)
     names = {id(m): name for name, m in targets}

@@ -23,6 +23,8 @@ from cnnkit.viz._probe import find_layer
 
 __all__ = ["conv_kernel", "plot_filters"]
 
+_GAP_COLOUR = "#cfe2f3"
+
 
 def _is_conv2d(module: nn.Module) -> bool:
     return (isinstance(module, ConvBase) and module.rank == 2) or isinstance(module, nn.Conv2d)
@@ -146,6 +148,8 @@ def plot_filters(
     cell = min(0.6, max(0.12, 9.0 / max(rows, cols)))
     fig = new_figure((max(4.0, cols * cell + 1.6), max(2.5, rows * cell + 1.2)), path)
     ax = fig.add_subplot()
+    # Gaps are transparent; a light blue background keeps them apart from white weights.
+    ax.set_facecolor(_GAP_COLOUR)
     image = ax.imshow(
         mosaic(tiles, rows, cols),
         cmap=None if rgb else "gray",

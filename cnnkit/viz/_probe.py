@@ -23,6 +23,7 @@ from cnnkit.models._model import eval_mode, model_device
 
 __all__ = [
     "as_image_batch",
+    "check_model",
     "extract_features",
     "find_layer",
     "leaf_layers",
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-def _check_model(model: Any, who: str) -> nn.Module:
+def check_model(model: Any, who: str) -> nn.Module:
     if not isinstance(model, nn.Module):
         raise invalid_type(
             f"{who}: `model` must be a cnnkit model or torch.nn.Module.",
@@ -103,7 +104,7 @@ def as_image_batch(model: nn.Module, images: Any, who: str, *, single: bool) -> 
         images: NumPy array or tensor. With ``single=True``: one image ``(H, W)``,
             ``(H, W, C)`` or a batch ``(N, H, W, C)``; otherwise ``(N, H, W, C)``, or
             ``(N, H, W)`` for a one-channel model. uint8 values stay 0..255 (the model
-            does any scaling, as in ``fit``).
+            does any scaling, as in ``fit``). Channels-first models take their own layout.
         who: Function name for messages.
         single: Whether one image without a batch axis is accepted.
 
@@ -111,6 +112,7 @@ def as_image_batch(model: nn.Module, images: Any, who: str, *, single: bool) -> 
         ValueError: wrong rank, or a shape that does not match the model's input.
     """
     x = images if isinstance(images, torch.Tensor) else torch.as_tensor(np.asarray(images))
+    given = tuple(x.shape)
     if not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int64, torch.int32)):
         raise invalid_type(f"{who}: images must be numeric.", received={"dtype": str(x.dtype)})
     expected = _expected_image_shape(model)
@@ -120,16 +122,14 @@ def as_image_batch(model: nn.Module, images: Any, who: str, *, single: bool) -> 
         x = x[..., None]
     if x.ndim != 4:
         form = "(H, W), (H, W, C) or (N, H, W, C)" if single else "(N, H, W, C)"
-        raise invalid_value(
-            f"{who}: images must have the shape {form}.", received={"shape": tuple(images.shape)}
-        )
+        raise invalid_value(f"{who}: images must have the shape {form}.", received={"shape": given})
     if expected is not None and any(
         e is not None and e != g for e, g in zip(expected[1:], x.shape[1:], strict=True)
     ):
         raise invalid_value(
             f"{who}: the image shape does not match the model's input.",
             expected=f"images of shape (H, W, C) = {expected[1:]} (None = any size)",
-            received={"shape": tuple(images.shape)},
+            received={"shape": given},
             hint="Add the channel axis with x[..., None] for grayscale images.",
         )
     return x.to(model_device(model), torch.float32)
@@ -207,7 +207,7 @@ def extract_features(model: Any, x: Any, layer: Any = None, *, batch_size: int =
         batch_size: Images per forward pass. Default 256.
     """
     who = "extract_features"
-    model = _check_model(model, who)
+    model = check_model(model, who)
     positive_int(batch_size, "batch_size", who)
     if len(x) == 0:
         raise invalid_value(f"{who}: no images were given.", received={"len(x)": 0})

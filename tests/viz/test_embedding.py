@@ -11,8 +11,7 @@ from PIL import Image
 
 from cnnkit.layers import Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 from cnnkit.models import Sequential
-from cnnkit.viz._embedding import embed_features, plot_embedding, plot_tsne
-from cnnkit.viz._probe import extract_features
+from cnnkit.viz import embed_features, extract_features, plot_embedding, plot_tsne
 
 
 def _model() -> Sequential:

@@ -9,7 +9,7 @@ from PIL import Image
 
 from cnnkit.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
 from cnnkit.models import Sequential
-from cnnkit.viz._feature_maps import feature_maps, plot_feature_maps
+from cnnkit.viz import feature_maps, plot_feature_maps
 
 
 def _model(channels: int = 1) -> Sequential:
@@ -109,7 +109,8 @@ def test_plot_writes_a_png_with_one_panel_per_layer_plus_the_input(tmp_path):
         ({"image": np.zeros((10, 10, 1))}, ValueError, r"does not match the model's input"),
         ({"image": np.zeros((2, 2, 12, 12, 1))}, ValueError, r"must have the shape \(H, W\)"),
         ({"image": np.zeros((12, 12), dtype=bool)}, TypeError, r"images must be numeric"),
-        ({"model": "lenet"}, ValueError, r"Received: model='str'"),
+        ({"model": "lenet"}, TypeError, r"Received: model='str'"),
+        ({"image": [[0.0] * 12] * 11}, ValueError, r"Received: shape=\(11, 12\)"),
     ],
 )
 def test_errors(kwargs, error, match):

@@ -10,7 +10,7 @@ from torch import nn
 
 from cnnkit.layers import Conv2D, Dense, DepthwiseConv2D, Flatten, Input, SeparableConv2D
 from cnnkit.models import Sequential
-from cnnkit.viz._filters import conv_kernel, plot_filters
+from cnnkit.viz import conv_kernel, plot_filters
 from cnnkit.viz._plotting import mosaic, scale_each
 
 
