@@ -15,7 +15,7 @@ from safetensors.torch import save_file
 
 from cnnkit.applications import get_model
 from cnnkit.applications._weights import LITE0_PACKAGE
-from tests.applications.conftest import load_manifest, recipe_state
+from tests.applications._recipe import load_manifest, recipe_state
 
 # (fixture name, file format): alternate formats so both loaders are proven on real models.
 RECIPE_MODELS = [
