@@ -187,3 +187,25 @@ def test_mixed_precision_bf16_runs_on_cpu():
     trainer = _trainer(mixed_precision="bf16")
     history = trainer.fit(x, y, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_fp16_uses_a_grad_scaler_and_jit_compile_wraps_the_forward(monkeypatch):
+    set_random_seed(0)
+    x, y = blobs(32)
+    trainer = _trainer(mixed_precision="fp16")
+    assert trainer._scaler is not None
+    assert np.isfinite(trainer.fit(x, y, epochs=1, verbose=0).history["loss"][0])
+    calls = []
+
+    def fake_compile(module):  # torch.compile itself needs a C++ toolchain and ~30 s on CPU
+        def forward(batch):
+            calls.append(len(batch))
+            return module(batch)
+
+        return forward
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    compiled = _trainer(jit_compile=True)
+    compiled.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    compiled.predict(x, batch_size=32, verbose=0)
+    assert calls == [16, 16, 32]
