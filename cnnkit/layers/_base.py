@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from cnnkit._errors import close_matches, format_error, invalid_type, invalid_value
+from cnnkit.layers._history import NodeHistoryMixin
 from cnnkit.layers._regularizers import get_regularizer, serialize_regularizer
 from cnnkit.layers._symbolic import (
     KerasTensor,
@@ -65,7 +66,7 @@ class InputSpec:
     layout: str = ""
 
 
-class Layer(WeightsMixin, nn.Module):
+class Layer(NodeHistoryMixin, WeightsMixin, nn.Module):
     """Base class of every cnnkit layer; a real :class:`torch.nn.Module`.
 
     Subclasses implement :meth:`build` (create weights for an input shape),
@@ -281,6 +282,7 @@ class Layer(WeightsMixin, nn.Module):
             self._maybe_build(shape)
         out_shape = self.compute_output_shape(shape)
         node = Node(layer=self, inputs=flat, list_input=list_input, call_kwargs=dict(kwargs))
+        self._record_node(node)  # for layer.input / layer.output (Keras)
         if isinstance(out_shape, list):
             node.outputs = [
                 KerasTensor(s, node, i, f"{self.name}_{i}") for i, s in enumerate(out_shape)

@@ -53,7 +53,7 @@ class InputLayer(Layer):
         self.built = True
         node = Node(layer=self, inputs=[])
         node.outputs = [KerasTensor(self._batch_input_shape, node, 0, self.name)]
-        self.output = node.outputs[0]
+        self._record_node(node)  # `self.output` is then this tensor
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         return inputs

@@ -18,7 +18,18 @@ __all__ = ["KernelBiasMixin"]
 
 
 class KernelBiasMixin:
-    """Mixed into layers that own a kernel and an optional bias."""
+    """Mixed into layers that own a kernel and an optional bias.
+
+    ``layer.kernel`` and ``layer.bias`` are Keras' names for the weights. They are the
+    torch parameters themselves, in **torch layout** (conv ``(out, in, kh, kw)``, Dense
+    ``(units, in)``); ``get_weights()`` gives the Keras layout. The storage name of the
+    kernel stays ``weight`` so torch/torchvision state dicts load directly.
+    """
+
+    @property
+    def kernel(self) -> Any:
+        """The kernel parameter in torch layout (read-only; assign through ``weight``)."""
+        return self.weight  # type: ignore[attr-defined]
 
     def _init_kernel_args(
         self,

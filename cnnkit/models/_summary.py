@@ -37,11 +37,17 @@ def format_shape(shape: Any) -> str:
 
 
 def format_bytes(n: float) -> str:
-    """Decimal units, as the well-known figures use them: ``552.4 MB`` means 552.4e6 bytes."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if n >= size:
-            return f"{n / size:,.2f} {unit}"
-    return f"{int(n)} B"
+    """Keras 3's ``readable_memory_size``: binary units, ``241.04 KB`` = 241.04 × 1024 bytes.
+
+    ``B``/``KB``/``MB``/``GB``/``TB`` with 1 KB = 1024 bytes and always two decimals,
+    so the totals read exactly as Keras prints them (``Total params: 61,706 (241.04 KB)``).
+    """
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024:
+            return f"{value:,.2f} {unit}"
+        value /= 1024
+    return f"{value:,.2f} TB"
 
 
 def _si(n: float, unit: str = "") -> str:
@@ -139,6 +145,7 @@ class ModelSummary:
         activation_values: Input values plus every layer's output values, per image.
         param_bytes: Memory of the parameters.
         buffer_bytes: Memory of the floating buffers (BatchNorm moving statistics).
+        trainable_bytes: Memory of the trainable parameters.
         training: The training-memory estimate (with ``cost=True``).
     """
 
@@ -160,6 +167,7 @@ class ModelSummary:
     param_bytes: int
     buffer_bytes: int = 0
     training: TrainingMemory | None = None
+    trainable_bytes: int = 0
     show_trainable: bool = False
 
     @property
@@ -207,13 +215,18 @@ class ModelSummary:
 
     def totals_lines(self) -> list[str]:
         """The lines under the table: totals, the BatchNorm note, and the cost figures."""
+        frozen_bytes = self.param_bytes - self.trainable_bytes
         lines = [
             f"Total params: {self.total_params:,} ({format_bytes(self.param_bytes)})",
-            f"Trainable params: {self.trainable_params:,}",
-            f"Non-trainable params: {self.non_trainable_params:,}",
-            f"Buffers (BatchNorm moving statistics): {self.buffer_values:,}",
-            f"{BN_NOTE} Keras-equivalent total: {self.keras_total_params:,}.",
+            f"Trainable params: {self.trainable_params:,} ({format_bytes(self.trainable_bytes)})",
+            f"Non-trainable params: {self.non_trainable_params:,} ({format_bytes(frozen_bytes)})",
         ]
+        if self.buffer_values:
+            lines += [
+                f"Buffers (BatchNorm moving statistics): {self.buffer_values:,} "
+                f"({format_bytes(self.buffer_bytes)})",
+                f"{BN_NOTE} Keras-equivalent total: {self.keras_total_params:,}.",
+            ]
         if self.cost:
             lines += [
                 f"MACs per image: {self.total_macs:,} ({_si(self.total_macs, 'MACs')}); "
@@ -222,6 +235,8 @@ class ModelSummary:
                 f"({_si(self.activation_values)}) = {format_bytes(self.activation_bytes)} "
                 f"forward (float32; input {self.input_values:,} + every layer output).",
                 f"Parameter memory: {format_bytes(self.param_bytes)}.",
+                "Memory sizes use binary units, as Keras prints them: 1 KB = 1024 B, "
+                "1 MB = 1024 KB, 1 GB = 1024 MB.",
             ]
         if self.training is not None:
             t = self.training

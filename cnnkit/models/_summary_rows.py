@@ -258,6 +258,7 @@ def summarize(
     total = sum(p.numel() for p in params)
     buffers = [b for b in model.buffers() if b.is_floating_point()]
     param_bytes = sum(t.numel() * t.element_size() for t in params)
+    trainable_bytes = sum(p.numel() * p.element_size() for p in params if p.requires_grad)
     buffer_bytes = sum(t.numel() * t.element_size() for t in buffers)
     input_values = _numel(input_shape)
     summary = ModelSummary(
@@ -278,10 +279,10 @@ def summarize(
         activation_values=input_values + sum(r.activations for r in counted),
         param_bytes=param_bytes,
         buffer_bytes=buffer_bytes,
+        trainable_bytes=trainable_bytes,
         show_trainable=show_trainable,
     )
     if cost:
-        trainable_bytes = sum(p.numel() * p.element_size() for p in params if p.requires_grad)
         summary.training = TrainingMemory(
             batch_size=batch_size,
             optimizer=opt,
