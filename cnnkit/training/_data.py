@@ -161,6 +161,10 @@ class SequenceData:
             order = list(range(n))
         for step in range(start, self.steps or 0):
             yield _unpack(self.seq[order[step]], self.device)
+        self.end_epoch()
+
+    def end_epoch(self) -> None:
+        """Tell the Sequence an epoch ended (Keras calls ``on_epoch_end``)."""
         if hasattr(self.seq, "on_epoch_end"):
             self.seq.on_epoch_end()
 

@@ -21,7 +21,7 @@ from cnnkit.training._checks import (
     check_validation_split,
     check_verbose,
 )
-from cnnkit.training._data import ArrayData
+from cnnkit.training._data import ArrayData, SequenceData
 from cnnkit.training._engine import (
     autocast_factory,
     configure_threads,
@@ -275,6 +275,11 @@ class Trainer(StepsMixin):
         start_epoch, start_step = self._resume or (initial_epoch, 0)
         resumed_mid_epoch = self._resume is not None and start_step > 0
         self._resume = None
+        if isinstance(data, SequenceData):
+            # A Sequence keeps its own epoch counter (orders, augmentation draws): replay
+            # the epoch ends a resumed run skipped.
+            for _ in range(start_epoch - initial_epoch):
+                data.end_epoch()
         logs: dict[str, float] = {}
         for epoch in range(start_epoch, epochs):
             self.model.train()

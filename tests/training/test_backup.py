@@ -141,3 +141,23 @@ def test_backup_errors(tmp_path):
     (tmp_path / "training_state.safetensors").write_bytes(b"\x08" + b"\x00" * 7 + b"{}      ")
     with pytest.raises(ValueError, match=r"not a cnnkit training state"):
         _fit(tmp_path)
+
+
+def test_resume_replays_a_sequences_epochs(tmp_path):
+    """ImageDataGenerator.flow keeps its own epoch counter (order, augmentation draws)."""
+    from cnnkit.preprocessing.image import ImageDataGenerator
+
+    def fit(backup: Path, crash_at: int | None = None):
+        set_random_seed(5)
+        x, y = blobs(64)
+        flow = ImageDataGenerator(width_shift_range=0.2).flow(x, y, batch_size=16, seed=1)
+        trainer = Trainer(cnnkit_mlp(), loss="sparse_categorical_crossentropy")
+        cbs = [BackupAndRestore(backup)] + ([_Crash(crash_at)] if crash_at is not None else [])
+        trainer.fit(flow, epochs=3, verbose=0, callbacks=cbs)
+        return [p.detach().clone() for p in trainer.model.parameters()]
+
+    reference = fit(tmp_path / "a")
+    with pytest.raises(KeyboardInterrupt):
+        fit(tmp_path / "b", crash_at=2)
+    resumed = fit(tmp_path / "b")
+    assert all(torch.equal(a, b) for a, b in zip(reference, resumed, strict=True))
