@@ -6,7 +6,9 @@ File layout (``.cnnkit``, a plain safetensors file):
 * ``__metadata__`` (safetensors allows str -> str only):
   ``format="cnnkit"``, ``format_version="1"``, ``config`` = the JSON architecture
   (``serialize_layer(model)``), ``build_input_shape`` (JSON), and
-  ``compile_config`` (JSON) when the model was compiled with plain names.
+  ``compile_config`` (JSON) when the model was compiled with names or cnnkit
+  optimizer/loss/metric objects (``_compile_config``: class name + constructor
+  arguments, rebuilt from the training package's own classes only).
 
 Loading validates the file first (``_files.read_safetensors``), and the class
 lookup in ``_serialization`` refuses anything outside cnnkit. No code from the
@@ -23,6 +25,7 @@ import torch
 from safetensors.torch import save_file
 
 from cnnkit._errors import invalid_value
+from cnnkit.models._compile_config import decode_compile_config
 from cnnkit.models._files import as_path, atomic_write, read_safetensors
 from cnnkit.models._model import Model
 from cnnkit.models._serialization import deserialize_layer, serialize_layer
@@ -174,7 +177,8 @@ def load_model(
     Args:
         filepath: Path of the ``.cnnkit`` file.
         custom_objects: ``{"ClassName": cls}`` for your own layer/model classes.
-        compile: Re-compile with the saved optimizer/loss/metrics names, when present.
+        compile: Re-compile with the saved optimizer/loss/metrics (names or the configs of
+            cnnkit objects such as ``Adam(1e-4)``), when present.
 
     Raises:
         FileNotFoundError: no such file.
@@ -218,7 +222,7 @@ def load_model(
             model.build(shape)
     load_state(model, tensors, f"Model file '{path}'", strict=True, order=_order(metadata))
     if compile and "compile_config" in metadata:
-        model.compile(**_json_field(metadata, "compile_config", path))
+        model.compile(**decode_compile_config(_json_field(metadata, "compile_config", path)))
     return model
 
 

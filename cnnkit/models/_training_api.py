@@ -10,10 +10,10 @@ engine.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cnnkit._errors import invalid_value
+from cnnkit.models._compile_config import encode_compile_config
 
 __all__ = ["TrainingMixin"]
 
@@ -49,13 +49,12 @@ class TrainingMixin:
 
         trainer = Trainer(self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
         object.__setattr__(self, "_trainer", trainer)
-        # Kept for save(): load_model re-compiles when every argument is plain data
-        # (names, numbers), as Keras does; objects such as optimizer instances are not.
-        config = {"optimizer": optimizer, "loss": loss, "metrics": metrics, **kwargs}
-        try:
-            json.dumps(config)
-        except (TypeError, ValueError):
-            config = None
+        # Kept for save(): load_model re-compiles from names, numbers and the configs of
+        # cnnkit optimizer/loss/metric objects; None when an argument cannot be described
+        # as JSON (a torch optimizer, a Python callable).
+        config = encode_compile_config(
+            {"optimizer": optimizer, "loss": loss, "metrics": metrics, **kwargs}
+        )
         object.__setattr__(self, "_compile_config", config)
 
     def _require_trainer(self, method: str) -> Any:
@@ -75,6 +74,17 @@ class TrainingMixin:
         """The torch optimizer created by :meth:`compile`, or None before it."""
         trainer = self.__dict__.get("_trainer")
         return None if trainer is None else trainer.optimizer
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """Keras' names of what ``evaluate`` returns: ``["loss", "accuracy", ...]``.
+
+        Empty before :meth:`compile`, as in Keras.
+        """
+        trainer = self.__dict__.get("_trainer")
+        if trainer is None:
+            return []
+        return ["loss", *(m.name for m in trainer.metrics)]
 
     @property
     def compiled(self) -> bool:
