@@ -96,6 +96,8 @@ def plot_feature_maps(
     layers: Any = None,
     max_maps: int = 16,
     path: str | os.PathLike[str] | None = None,
+    *,
+    max_layers: int = 12,
 ) -> Any:
     """Draw the input image and each layer's first ``max_maps`` feature maps.
 
@@ -104,6 +106,9 @@ def plot_feature_maps(
             is drawn.
         max_maps: Channels shown per layer (the first ones), 8 per row, row-major. Default 16.
         path: Where to save the figure as a PNG (atomic write). Default: not saved.
+        max_layers: With ``layers=None``, draw at most this many layers (the first
+            ones, said in the figure title; a ResNet-50 has over 100). Default 12.
+            An explicit ``layers`` list is always drawn in full.
 
     Each map is min–max scaled on its own (viridis: dark = its minimum, yellow =
     its maximum); a constant map (e.g. a ReLU map that is all zero) is drawn dark.
@@ -117,7 +122,11 @@ def plot_feature_maps(
     """
     who = "plot_feature_maps"
     positive_int(max_maps, "max_maps", who)
+    positive_int(max_layers, "max_layers", who)
     x, maps = _collect(model, image, layers, who)
+    total = len(maps)
+    if layers is None:
+        maps = dict(list(maps.items())[:max_layers])
     flat = {name: a.shape for name, a in maps.items() if a.ndim != 4}
     if flat:
         raise invalid_value(
@@ -143,6 +152,8 @@ def plot_feature_maps(
         ax.imshow(image_array, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.set_axis_off()
+    if len(maps) < total:
+        fig.suptitle(f"first {len(maps)} of {total} layers; choose others with layers=", fontsize=9)
     fig.tight_layout()
     return finish_figure(fig, path)
 

@@ -145,7 +145,7 @@ def plot_filters(
     tiles, rows, cols = _tiles(kernel, max_filters, max_channels)
     kh, kw, cin, filters = kernel.shape
     rgb = tiles.ndim == 4
-    cell = min(0.6, max(0.12, 9.0 / max(rows, cols)))
+    cell = min(1.0, max(0.12, 9.0 / max(rows, cols)))  # inches per tile
     fig = new_figure((max(4.0, cols * cell + 1.6), max(2.5, rows * cell + 1.2)), path)
     ax = fig.add_subplot()
     # Gaps are transparent; a light blue background keeps them apart from white weights.

@@ -100,6 +100,18 @@ def test_plot_writes_a_png_with_one_panel_per_layer_plus_the_input(tmp_path):
         png.verify()
 
 
+def test_the_default_selection_is_capped_at_max_layers_and_says_so():
+    model, image = _model(), np.zeros((12, 12, 1), np.float32)
+    fig = plot_feature_maps(model, image, max_layers=2)
+    assert [ax.get_title() for ax in fig.axes][1:] == [
+        "conv2d (Conv2D) output (None, 10, 10, 4)",
+        "max_pooling2d (MaxPooling2D) output (None, 5, 5, 4)",
+    ]
+    assert fig.get_suptitle() == "first 2 of 3 layers; choose others with layers="
+    explicit = plot_feature_maps(model, image, ["conv2d", "conv2d_1"], max_layers=1)
+    assert len(explicit.axes) == 3 and not explicit.get_suptitle()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
