@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from cnnkit.applications import LeNet5
 from cnnkit.layers import Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 from cnnkit.models import Sequential
 from cnnkit.viz import embed_features, extract_features, plot_embedding, plot_tsne
@@ -162,3 +163,12 @@ def test_plot_tsne_end_to_end(tmp_path):
     assert fig.axes[0].get_title().startswith("PCA of sequential layer 'conv2d' (108-D)")
     with Image.open(tmp_path / "tsne.png") as png:
         png.verify()
+
+
+def test_lenet5_features_are_the_84_values_its_last_dense_layer_reads():
+    lenet = LeNet5(variant="relu")
+    x = np.random.default_rng(4).random((6, 28, 28, 1), dtype=np.float32)
+    features = extract_features(lenet, x)
+    with torch.no_grad():
+        expected = lenet.forward_head(lenet.forward_features(torch.from_numpy(x)), pre_logits=True)
+    np.testing.assert_allclose(features, expected.numpy(), rtol=1e-5, atol=1e-6)

@@ -7,8 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnkit.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
-from cnnkit.models import Sequential
+from cnnkit.applications import LeNet5
+from cnnkit.layers import Add, Conv2D, Dense, Flatten, Input, MaxPooling2D
+from cnnkit.models import Model, Sequential
 from cnnkit.viz import feature_maps, plot_feature_maps
 
 
@@ -139,3 +140,23 @@ def test_plot_errors():
         plot_feature_maps(_model(), image, max_maps=0)
     with pytest.raises(ValueError, match=r"no layer of the model outputs an image"):
         plot_feature_maps(Sequential([Input((12, 12, 1)), Flatten(), Dense(2)]), image)
+
+
+def test_zoo_and_functional_models():
+    lenet = LeNet5(variant="relu")
+    digit = np.random.default_rng(5).random((28, 28), dtype=np.float32)
+    maps = feature_maps(lenet, digit)
+    assert {k: v.shape for k, v in maps.items()} == {
+        "conv2d": (1, 26, 26, 6),
+        "max_pooling2d": (1, 13, 13, 6),
+        "conv2d_1": (1, 11, 11, 16),
+        "max_pooling2d_1": (1, 5, 5, 16),
+    }
+    assert feature_maps(lenet, digit, "features.2")["features.2"].shape == (1, 11, 11, 16)
+    inputs = Input((8, 8, 2))
+    left, right = Conv2D(3, 3, name="left")(inputs), Conv2D(3, 3, name="right")(inputs)
+    model = Model(inputs, Dense(2)(Flatten()(Add()([left, right]))))
+    image = np.random.default_rng(6).random((8, 8, 2), dtype=np.float32)
+    maps = feature_maps(model, image)
+    assert set(maps) == {"left", "right", "add"}
+    np.testing.assert_allclose(maps["add"], maps["left"] + maps["right"], rtol=1e-5, atol=1e-6)
