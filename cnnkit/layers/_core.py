@@ -1,4 +1,5 @@
-"""Core layers: ``Dense``, ``Dropout``, ``Activation``, ``ReLU``, ``LeakyReLU``, ``Rescaling``."""
+"""Core layers: ``Dense``, ``Dropout``/``SpatialDropout2D``, ``Activation``, ``ReLU``,
+``LeakyReLU``, ``Rescaling``."""
 
 from __future__ import annotations
 
@@ -9,12 +10,20 @@ import torch.nn.functional as F
 
 from cnnkit._errors import invalid_value
 from cnnkit.layers._activations import activation_name, get_activation
-from cnnkit.layers._args import positive_int
+from cnnkit.layers._args import normalize_data_format, positive_int
 from cnnkit.layers._base import InputSpec, Layer
 from cnnkit.layers._kernel import KernelBiasMixin
 from cnnkit.layers._weights import Array, permute
 
-__all__ = ["Activation", "Dense", "Dropout", "LeakyReLU", "ReLU", "Rescaling"]
+__all__ = [
+    "Activation",
+    "Dense",
+    "Dropout",
+    "LeakyReLU",
+    "ReLU",
+    "Rescaling",
+    "SpatialDropout2D",
+]
 
 
 class Dense(KernelBiasMixin, Layer):
@@ -157,6 +166,33 @@ class Dropout(Layer):
     def get_config(self) -> dict[str, Any]:
         noise = None if self.noise_shape is None else list(self.noise_shape)
         return super().get_config() | {"rate": self.rate, "noise_shape": noise, "seed": self.seed}
+
+
+class SpatialDropout2D(Dropout):
+    """Drop whole feature maps: one keep/drop draw per (image, channel), scaled by ``1/(1−rate)``.
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single
+    pixels hardly regularises a convolution; dropping channels does.
+
+    Args:
+        rate: Drop probability in ``[0, 1)``.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        seed: Accepted for Keras compatibility.
+    """
+
+    def __init__(
+        self, rate: float, data_format: str | None = None, seed: int | None = None, **kwargs: Any
+    ):
+        fmt = normalize_data_format(data_format, "SpatialDropout2D")
+        noise = (None, 1, 1, None) if fmt == "channels_last" else (None, None, 1, 1)
+        super().__init__(rate, noise_shape=noise, seed=seed, **kwargs)
+        self.data_format = fmt
+        self.input_spec = InputSpec(ndim=4, layout="(batch, height, width, channels)")
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["noise_shape"]
+        return config | {"data_format": self.data_format}
 
 
 class Activation(Layer):

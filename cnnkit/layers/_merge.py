@@ -1,7 +1,8 @@
-"""Merge layers: ``Add`` and ``Concatenate`` (called on a list of tensors)."""
+"""Merge layers: ``Add``, ``Multiply`` and ``Concatenate`` (called on a list of tensors)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -9,7 +10,7 @@ import torch
 from cnnkit._errors import format_error, invalid_type, invalid_value
 from cnnkit.layers._base import Layer
 
-__all__ = ["Add", "Concatenate", "add", "concatenate"]
+__all__ = ["Add", "Concatenate", "Multiply", "add", "concatenate", "multiply"]
 
 
 class _Merge(Layer):
@@ -37,11 +38,8 @@ class _Merge(Layer):
         return super().forward(list(inputs), training=training)
 
 
-class Add(_Merge):
-    """Element-wise sum of tensors of identical shape (residual connections).
-
-    ``[(batch, H, W, C), (batch, H, W, C)]`` -> ``(batch, H, W, C)``.
-    """
+class _Elementwise(_Merge):
+    """Inputs of one shape in, that shape out."""
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         shapes = self._check_list(input_shape)
@@ -54,8 +52,9 @@ class Add(_Merge):
             ):
                 raise ValueError(
                     format_error(
-                        f"Add '{self.name}': input {i} has shape {tuple(shape)} but input 0 has "
-                        f"{tuple(first)}; all inputs must have the same shape.",
+                        f"{type(self).__name__} '{self.name}': input {i} has shape "
+                        f"{tuple(shape)} but input 0 has {tuple(first)}; all inputs must "
+                        "have the same shape.",
                         received={"input_shapes": [tuple(s) for s in shapes]},
                         hint="For a residual block whose channels change, project the shortcut "
                         "with a 1×1 Conv2D.",
@@ -65,11 +64,37 @@ class Add(_Merge):
             next((s[i] for s in shapes if s[i] is not None), None) for i in range(len(first))
         )
 
+
+class Add(_Elementwise):
+    """Element-wise sum of tensors of identical shape (residual connections).
+
+    ``[(batch, H, W, C), (batch, H, W, C)]`` -> ``(batch, H, W, C)``.
+    """
+
     def call(self, inputs: list[torch.Tensor], training: bool | None = None) -> torch.Tensor:
         out = inputs[0]
         for t in inputs[1:]:
             out = out + t
         return out
+
+
+class Multiply(_Elementwise):
+    """Element-wise product of tensors of identical shape (gates, attention masks).
+
+    ``[(batch, H, W, C), (batch, H, W, C)]`` -> ``(batch, H, W, C)``.
+    """
+
+    def call(self, inputs: list[torch.Tensor], training: bool | None = None) -> torch.Tensor:
+        out = inputs[0]
+        for t in inputs[1:]:
+            out = out * t
+        return out
+
+    def macs(self, input_shape: Any, output_shape: Any) -> int:
+        """``(inputs − 1)`` multiplies per output value."""
+        if any(v is None for v in output_shape[1:]):
+            return 0
+        return (len(input_shape) - 1) * math.prod(output_shape[1:])
 
 
 class Concatenate(_Merge):
@@ -129,3 +154,8 @@ def add(inputs: list[Any], **kwargs: Any) -> Any:
 def concatenate(inputs: list[Any], axis: int = -1, **kwargs: Any) -> Any:
     """Keras' functional shortcut: ``Concatenate(axis, **kwargs)(inputs)``."""
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def multiply(inputs: list[Any], **kwargs: Any) -> Any:
+    """Keras' functional shortcut: ``multiply([a, b])`` is ``Multiply(**kwargs)([a, b])``."""
+    return Multiply(**kwargs)(inputs)

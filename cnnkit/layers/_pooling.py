@@ -1,4 +1,4 @@
-"""Pooling layers: windowed max/average and global max/average.
+"""Pooling layers: windowed max/average and global max/average, 1-D and 2-D.
 
 Beyond Keras (for exact torchvision parity) ``padding`` may be explicit
 amounts: max pooling pads with ``−inf`` and average pooling either excludes
@@ -8,7 +8,7 @@ what Keras' ``"same"`` does) or includes them (torch's default).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -27,22 +27,31 @@ from cnnkit.layers._spatial import (
 )
 
 __all__ = [
+    "AveragePooling1D",
     "AveragePooling2D",
+    "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
     "GlobalMaxPooling2D",
+    "MaxPooling1D",
     "MaxPooling2D",
 ]
 
-_NHWC = "(batch, height, width, channels)"
-_NCHW = "(batch, channels, height, width)"
+#: rank -> (channels_last layout, channels_first layout), for input-check messages.
+_LAYOUTS = {
+    1: ("(batch, steps, channels)", "(batch, channels, steps)"),
+    2: ("(batch, height, width, channels)", "(batch, channels, height, width)"),
+}
 
 
 class _Pooling2D(Layer):
-    """Shared arguments and shape arithmetic of windowed pooling."""
+    """Shared arguments and shape arithmetic of windowed pooling (``rank`` 1 or 2)."""
+
+    rank: ClassVar[int] = 2
 
     def __init__(
         self,
-        pool_size: Any = (2, 2),
+        pool_size: Any = 2,
         strides: Any = None,
         padding: Any = "valid",
         data_format: str | None = None,
@@ -50,15 +59,15 @@ class _Pooling2D(Layer):
     ):
         super().__init__(**kwargs)
         who = f"{type(self).__name__} '{self.name}'"
-        self.pool_size = normalize_tuple(pool_size, 2, "pool_size", who)
+        n = self.rank
+        self.pool_size = normalize_tuple(pool_size, n, "pool_size", who)
         self.strides = (
-            self.pool_size if strides is None else normalize_tuple(strides, 2, "strides", who)
+            self.pool_size if strides is None else normalize_tuple(strides, n, "strides", who)
         )
-        self.padding = normalize_padding(padding, 2, who)
+        self.padding = normalize_padding(padding, n, who)
         self.data_format = normalize_data_format(data_format, who)
-        self.input_spec = InputSpec(
-            ndim=4, layout=_NCHW if self.data_format == "channels_first" else _NHWC
-        )
+        layout = _LAYOUTS[n][self.data_format == "channels_first"]
+        self.input_spec = InputSpec(ndim=n + 2, layout=layout)
         self.build_from_config_shape()
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
@@ -71,7 +80,7 @@ class _Pooling2D(Layer):
             self.padding,
             self.pool_size,
             self.strides,
-            (1, 1),
+            (1,) * self.rank,
         )
 
     def build(self, input_shape: tuple) -> None:
@@ -79,7 +88,8 @@ class _Pooling2D(Layer):
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         x = to_channels_first(inputs, self.data_format)
-        pairs = pad_pairs(self.padding, x.shape[2:], self.pool_size, self.strides, (1, 1))
+        ones = (1,) * self.rank
+        pairs = pad_pairs(self.padding, x.shape[2:], self.pool_size, self.strides, ones)
         y = self._pool(x, pairs)
         return to_channels_last(y, self.data_format)
 
@@ -92,7 +102,7 @@ class _Pooling2D(Layer):
             spatial_of(input_shape, self.data_format),
             self.pool_size,
             self.strides,
-            (1, 1),
+            (1,) * self.rank,
         )
 
     def get_config(self) -> dict[str, Any]:
@@ -108,24 +118,48 @@ class _Pooling2D(Layer):
         return [k // 2 for k in self.pool_size]
 
 
-class MaxPooling2D(_Pooling2D):
+class _MaxPooling(_Pooling2D):
+    def _pool(self, x: torch.Tensor, pairs: tuple) -> torch.Tensor:
+        x, padding = apply_padding(x, pairs, float("-inf"), self._half_window())
+        pool = F.max_pool1d if self.rank == 1 else F.max_pool2d
+        return pool(x, self.pool_size, self.strides, padding)
+
+
+class MaxPooling2D(_MaxPooling):
     """Maximum over each ``pool_size`` window.
 
     ``(batch, H, W, C)`` -> ``(batch, H', W', C)``; no parameters, 0 MACs.
 
     Args:
-        pool_size: ``k`` or ``(kh, kw)``; default ``(2, 2)``.
+        pool_size: ``k`` or ``(kh, kw)``; default 2, i.e. ``(2, 2)``.
         strides: Default None, meaning ``pool_size``.
         padding: ``"valid"`` (default), ``"same"``, or explicit amounts (padded with −inf).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
     """
 
+
+class _AveragePooling(_Pooling2D):
+    def __init__(self, *args: Any, count_include_pad: bool = False, **kwargs: Any):
+        self.count_include_pad = bool(count_include_pad)
+        super().__init__(*args, **kwargs)
+
     def _pool(self, x: torch.Tensor, pairs: tuple) -> torch.Tensor:
-        x, padding = apply_padding(x, pairs, float("-inf"), self._half_window())
-        return F.max_pool2d(x, self.pool_size, self.strides, padding)
+        padded, padding = apply_padding(x, pairs, 0.0, self._half_window())
+        k, s, cip = self.pool_size, self.strides, self.count_include_pad
+        pool = F.avg_pool1d if self.rank == 1 else F.avg_pool2d
+        if padded is x or cip:  # torch handles symmetric padding (or counting pads) itself
+            return pool(padded, k, s, padding, count_include_pad=cip)
+        # Asymmetric padding excluded from the mean: divide window sums by window counts,
+        # counted once on a single-channel mask (no per-sample work).
+        mask = x.new_ones((1, 1, *x.shape[2:]))
+        mask, _ = apply_padding(mask, pairs, 0.0, [0] * self.rank)
+        return pool(padded, k, s) / pool(mask, k, s)
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {"count_include_pad": self.count_include_pad}
 
 
-class AveragePooling2D(_Pooling2D):
+class AveragePooling2D(_AveragePooling):
     """Mean over each ``pool_size`` window.
 
     Args:
@@ -135,37 +169,21 @@ class AveragePooling2D(_Pooling2D):
             divides by the full window, counting padded zeros (torch's default).
     """
 
-    def __init__(self, *args: Any, count_include_pad: bool = False, **kwargs: Any):
-        self.count_include_pad = bool(count_include_pad)
-        super().__init__(*args, **kwargs)
-
-    def _pool(self, x: torch.Tensor, pairs: tuple) -> torch.Tensor:
-        padded, padding = apply_padding(x, pairs, 0.0, self._half_window())
-        k, s, cip = self.pool_size, self.strides, self.count_include_pad
-        if padded is x or cip:  # torch handles symmetric padding (or counting pads) itself
-            return F.avg_pool2d(padded, k, s, padding, count_include_pad=cip)
-        # Asymmetric padding excluded from the mean: divide window sums by window counts,
-        # counted once on a single-channel mask (no per-sample work).
-        mask = x.new_ones((1, 1, *x.shape[2:]))
-        mask, _ = apply_padding(mask, pairs, 0.0, [0, 0])
-        return F.avg_pool2d(padded, k, s) / F.avg_pool2d(mask, k, s)
-
-    def get_config(self) -> dict[str, Any]:
-        return super().get_config() | {"count_include_pad": self.count_include_pad}
-
 
 class _GlobalPooling2D(Layer):
+    rank: ClassVar[int] = 2
+
     def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
         self.data_format = normalize_data_format(data_format, f"{type(self).__name__}")
         self.keepdims = bool(keepdims)
-        self.input_spec = InputSpec(
-            ndim=4, layout=_NCHW if self.data_format == "channels_first" else _NHWC
-        )
+        layout = _LAYOUTS[self.rank][self.data_format == "channels_first"]
+        self.input_spec = InputSpec(ndim=self.rank + 2, layout=layout)
         self.build_from_config_shape()
 
-    def _axes(self) -> tuple[int, int]:
-        return (1, 2) if self.data_format == "channels_last" else (2, 3)
+    def _axes(self) -> tuple[int, ...]:
+        first = 1 if self.data_format == "channels_last" else 2
+        return tuple(range(first, first + self.rank))
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         self.check_input_shape(input_shape)
@@ -177,7 +195,17 @@ class _GlobalPooling2D(Layer):
         return super().get_config() | {"data_format": self.data_format, "keepdims": self.keepdims}
 
 
-class GlobalAveragePooling2D(_GlobalPooling2D):
+class _GlobalAverage(_GlobalPooling2D):
+    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        return inputs.mean(dim=self._axes(), keepdim=self.keepdims)
+
+
+class _GlobalMax(_GlobalPooling2D):
+    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
+        return inputs.amax(dim=self._axes(), keepdim=self.keepdims)
+
+
+class GlobalAveragePooling2D(_GlobalAverage):
     """Mean over height and width: ``(batch, H, W, C)`` -> ``(batch, C)``.
 
     Args:
@@ -185,12 +213,35 @@ class GlobalAveragePooling2D(_GlobalPooling2D):
         keepdims: Keep the spatial axes with size 1 (default False).
     """
 
-    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
-        return inputs.mean(dim=self._axes(), keepdim=self.keepdims)
 
-
-class GlobalMaxPooling2D(_GlobalPooling2D):
+class GlobalMaxPooling2D(_GlobalMax):
     """Maximum over height and width: ``(batch, H, W, C)`` -> ``(batch, C)``."""
 
-    def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
-        return inputs.amax(dim=self._axes(), keepdim=self.keepdims)
+
+class MaxPooling1D(_MaxPooling):
+    """Maximum over windows of ``pool_size`` steps: ``(batch, L, C)`` -> ``(batch, L', C)``.
+
+    Args:
+        pool_size: Window length; default 2. strides: Default None, meaning ``pool_size``.
+        padding: ``"valid"`` (default) or ``"same"``. data_format: As :class:`MaxPooling2D`.
+    """
+
+    rank = 1
+
+
+class AveragePooling1D(_AveragePooling):
+    """Mean over windows of ``pool_size`` steps; arguments as :class:`MaxPooling1D`."""
+
+    rank = 1
+
+
+class GlobalAveragePooling1D(_GlobalAverage):
+    """Mean over the steps: ``(batch, steps, C)`` -> ``(batch, C)``; ``keepdims`` keeps it."""
+
+    rank = 1
+
+
+class GlobalMaxPooling1D(_GlobalMax):
+    """Maximum over the steps: ``(batch, steps, C)`` -> ``(batch, C)``."""
+
+    rank = 1
