@@ -1,5 +1,6 @@
 """Models: ``Sequential``, functional ``Model``, the explaining ``summary``, safe save/load."""
 
+from cnnkit.models._cloning import clone_model, model_from_json
 from cnnkit.models._functional import Functional
 from cnnkit.models._model import Model
 from cnnkit.models._saving import load_model
@@ -12,6 +13,8 @@ __all__ = [
     "Model",
     "ModelSummary",
     "Sequential",
+    "clone_model",
     "load_model",
+    "model_from_json",
     "register_serializable",
 ]

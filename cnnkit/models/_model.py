@@ -280,6 +280,12 @@ class Model(TrainingMixin, Layer):
 
         load_weights(self, filepath, strict=strict)
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture (no weights) as JSON; rebuild it with ``models.model_from_json``."""
+        from cnnkit.models._cloning import model_to_json
+
+        return model_to_json(self, **kwargs)
+
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments; subclassed models override this to be savable."""
         return super().get_config()

@@ -25,6 +25,7 @@ import torch
 from safetensors.torch import save_file
 
 from cnnkit._errors import invalid_value
+from cnnkit.models._cloning import check_has_config
 from cnnkit.models._compile_config import decode_compile_config
 from cnnkit.models._files import as_path, atomic_write, read_safetensors
 from cnnkit.models._model import Model
@@ -56,14 +57,7 @@ def save_model(model: Model, filepath: Any) -> None:
     """Write architecture + weights of ``model`` to one safetensors file, atomically."""
     path = as_path(filepath)
     model._require_built("save")
-    if type(model).get_config is Model.get_config and not _has_own_config(model):
-        raise invalid_value(
-            f"Model '{model.name}' ({type(model).__name__}) cannot be saved with save(): "
-            "a subclassed model must define get_config() returning its constructor "
-            "arguments.",
-            received={"model": type(model).__name__},
-            hint="Or save only the weights with model.save_weights(path).",
-        )
+    check_has_config(model, "be saved with save()")
     metadata = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
@@ -76,13 +70,6 @@ def save_model(model: Model, filepath: Any) -> None:
     tensors = _state_tensors(model)
     metadata["tensor_order"] = json.dumps(list(tensors))
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
-
-
-def _has_own_config(model: Model) -> bool:
-    from cnnkit.models._functional import Functional
-    from cnnkit.models._sequential import Sequential
-
-    return isinstance(model, (Sequential, Functional))
 
 
 def save_weights(model: Model, filepath: Any) -> None:
