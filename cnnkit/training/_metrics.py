@@ -44,12 +44,18 @@ class Metric:
         """Forget the accumulated state (called at every epoch start)."""
         self._state = None
 
-    def _accumulate(self, *values: torch.Tensor) -> None:
+    def _accumulate(self, *values: torch.Tensor | float) -> None:
+        """Add to the running sums; plain numbers (sample counts) cost no new tensor."""
         if self._state is None:
-            self._state = [v.detach().double().clone() for v in values]
+            device = next(v.device for v in values if isinstance(v, torch.Tensor))
+            # float32 sums: exact for counts below 2**24 and supported on every device (MPS).
+            self._state = [
+                torch.as_tensor(v, dtype=torch.float32, device=device).detach().clone()
+                for v in values
+            ]
         else:
             for acc, v in zip(self._state, values, strict=True):
-                acc.add_(v.detach().double())
+                acc.add_(v.detach() if isinstance(v, torch.Tensor) else v)
 
     def update(
         self,
@@ -85,14 +91,14 @@ class Mean(Metric):
     def update(self, y_true, y_pred, activation=None, sample_weight=None) -> None:
         vals = self.values(y_true, y_pred, activation).float()
         if sample_weight is None:
-            self._accumulate(vals.sum(), torch.tensor(float(vals.numel()), device=vals.device))
+            self._accumulate(vals.sum(), float(vals.numel()))
         else:
             w = sample_weight.reshape(vals.shape).to(vals.dtype)
             self._accumulate((vals * w).sum(), w.sum())
 
     def update_mean(self, value: torch.Tensor, count: int) -> None:
         """Add a batch mean ``value`` that covers ``count`` samples (the loss tracker)."""
-        self._accumulate(value * count, torch.tensor(float(count), device=value.device))
+        self._accumulate(value * count, float(count))
 
     def result(self) -> torch.Tensor:
         if self._state is None:

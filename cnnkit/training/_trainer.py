@@ -127,6 +127,8 @@ class Trainer(StepsMixin):
         self._resume: tuple[int, int] | None = None
         self._checked = False
         self._pending_state: dict[str, Any] | None = None
+        self._reg_cache: list[Any] | None = None  # layers with regularizers (found lazily)
+        self._constrained: list[Any] = []  # layers with weight constraints
         self._position = (0, 0)
         self._epoch_order_state = self.data_order.get_state()
         self.callbacks: list[Callback] = []
@@ -263,6 +265,7 @@ class Trainer(StepsMixin):
                 cb.set_trainer(self)
         batch_cbs = any(_needs_batch_logs(cb) for cb in self.callbacks)
         self.model.stop_training = False
+        self._reg_cache = None  # layers may have changed since the last fit
         self.model.history = history
         self._checked = False
         progress = ProgressDisplay(verbose, epochs)

@@ -209,3 +209,24 @@ def test_fp16_uses_a_grad_scaler_and_jit_compile_wraps_the_forward(monkeypatch):
     compiled.fit(x, y, batch_size=16, epochs=1, verbose=0)
     compiled.predict(x, batch_size=32, verbose=0)
     assert calls == [16, 16, 32]
+
+
+def test_regularization_penalties_join_the_loss_and_constraints_hold():
+    from cnnkit.layers import Dense, Flatten, Input, MaxNorm, Rescaling, l2
+    from cnnkit.models import Sequential
+
+    set_random_seed(0)
+    x, y = blobs(32)
+    head = Dense(
+        3, activation="softmax", kernel_regularizer=l2(0.1), kernel_constraint=MaxNorm(0.5)
+    )
+    model = Sequential([Input((8, 8, 1)), Rescaling(1 / 255), Flatten(), head])
+    trainer = Trainer(model, optimizer=SGD(1.0), loss="sparse_categorical_crossentropy")
+    plain = trainer.loss(torch.from_numpy(y), torch.from_numpy(trainer.predict(x, verbose=0)))
+    penalty = 0.1 * float(head.weight.detach().square().sum())
+    assert trainer.evaluate(x, y, verbose=0) == pytest.approx(
+        plain.mean().item() + penalty, rel=1e-4
+    )
+    trainer.fit(x, y, epochs=2, verbose=0)
+    kernel = head.get_weights()[0]  # Keras layout (in, out): MaxNorm bounds each column
+    assert np.linalg.norm(kernel, axis=0).max() <= 0.5 + 1e-5
