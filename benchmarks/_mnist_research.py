@@ -61,6 +61,10 @@ def _block(cin: int, cout: int, k: int, stride: int = 1, pad: int = 0) -> list[n
     ]
 
 
+def _bn_relu(c: int) -> list[nn.Module]:
+    return [nn.BatchNorm2d(c, eps=1e-3, momentum=0.1), nn.ReLU(inplace=True)]
+
+
 def build(arch: str) -> nn.Module:
     """Candidate architectures; NCHW input (N, 1, 28, 28)."""
     if arch == "s16":  # 28 -conv5-> 24 -pool-> 12 -conv3-> 10 -pool-> 5
@@ -78,6 +82,11 @@ def build(arch: str) -> nn.Module:
     elif arch == "st32":
         layers = [*_block(1, 32, 5, 2, 0), *_block(32, 64, 3), nn.MaxPool2d(2)]
         layers += [nn.Flatten(), nn.Linear(64 * 5 * 5, 10)]
+    elif arch == "p3b":  # pool before BN-ReLU: the elementwise layers run on 1/4 the values
+        layers = [nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.MaxPool2d(2), *_bn_relu(16)]
+        layers += [nn.Conv2d(16, 32, 3, 1, 1, bias=False), nn.MaxPool2d(2), *_bn_relu(32)]
+        layers += [nn.Conv2d(32, 64, 3, bias=False), nn.MaxPool2d(2), *_bn_relu(64)]
+        layers += [nn.Flatten(), nn.Linear(64 * 2 * 2, 10)]
     elif arch == "p3h":
         layers = [*_block(1, 12, 3, 1, 1), nn.MaxPool2d(2), *_block(12, 24, 3, 1, 1)]
         layers += [nn.MaxPool2d(2), *_block(24, 48, 3), nn.MaxPool2d(2), nn.Flatten()]
