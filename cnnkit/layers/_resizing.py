@@ -89,9 +89,8 @@ class UpSampling2D(Layer):
         h, w = spatial_of(input_shape, self.data_format)
         if h is None or w is None:
             return None
-        return (
-            f"{h} × {self.size[0]} = {h * self.size[0]}; {w} × {self.size[1]} = {w * self.size[1]}"
-        )
+        parts = [f"{n} × {s} = {n * s}" for n, s in zip((h, w), self.size, strict=True)]
+        return parts[0] if parts[0] == parts[1] else f"H: {parts[0]}; W: {parts[1]}"
 
     def get_config(self) -> dict[str, Any]:
         return super().get_config() | {

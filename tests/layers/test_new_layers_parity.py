@@ -68,6 +68,10 @@ def test_upsampling_nearest_and_bilinear():
     x = nhwc(2, 3, 4, 2)
     y = UpSampling2D(size=(2, 3))(x)
     close(y, x.repeat_interleave(2, dim=1).repeat_interleave(3, dim=2))
+    assert UpSampling2D(size=(2, 3)).output_size_formula((None, 3, 4, 2)) == (
+        "H: 3 × 2 = 6; W: 4 × 3 = 12"
+    )
+    assert UpSampling2D().output_size_formula((None, 5, 5, 2)) == "5 × 2 = 10"
     up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
     close(UpSampling2D(2, interpolation="bilinear")(x), up(to_nchw(x)).permute(0, 2, 3, 1))
 
