@@ -97,7 +97,7 @@ class WeightsMixin:
         """Weights as NumPy arrays in Keras order and shapes (kernel HWIO, Dense (in, out))."""
         state = self._state()
         return [
-            np.ascontiguousarray(self.to_keras_layout(n, state[n].detach().cpu().numpy()))
+            np.array(self.to_keras_layout(n, state[n].detach().cpu().numpy()), order="C")
             for n in self.keras_weight_names()
         ]
 
@@ -123,7 +123,7 @@ class WeightsMixin:
             converted.append(self.from_keras_layout(n, np.asarray(w)))
         with torch.no_grad():
             for n, arr in zip(names, converted, strict=True):
-                state[n].copy_(torch.as_tensor(np.ascontiguousarray(arr), dtype=state[n].dtype))
+                state[n].copy_(torch.as_tensor(np.array(arr, order="C"), dtype=state[n].dtype))
 
     @property
     def weights(self) -> list[torch.Tensor]:

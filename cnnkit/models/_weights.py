@@ -110,4 +110,4 @@ def set_model_weights(root: nn.Module, weights: Sequence[np.ndarray], model_name
         converted.append(arr)
     with torch.no_grad():
         for (_, _, target), arr in zip(slots, converted, strict=True):
-            target.copy_(torch.as_tensor(np.ascontiguousarray(arr), dtype=target.dtype))
+            target.copy_(torch.as_tensor(np.array(arr, order="C"), dtype=target.dtype))

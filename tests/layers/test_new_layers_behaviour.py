@@ -169,3 +169,16 @@ def test_build_errors_name_the_layer():
         Multiply(name="m")([Input(shape=(2,)), Input(shape=(3,))])
     with pytest.raises(ValueError, match="expected rank 4"):
         UpSampling2D()(Input(shape=(4, 4)))
+
+
+def test_scalar_weights_keep_their_shape_in_get_and_set_weights():
+    norm = Normalization()
+    norm.adapt(np.arange(12, dtype=np.float32).reshape(4, 3))
+    weights = norm.get_weights()
+    assert [w.shape for w in weights] == [(3,), (3,), ()]  # mean, variance, count (Keras 2)
+    model = Sequential([Input(shape=(3,)), Normalization()])
+    model.set_weights(weights)
+    assert model.layers[0].count.item() == 4
+    torch.testing.assert_close(model(torch.ones(1, 3)), norm(torch.ones(1, 3)))
+    weights[0][0] = 99.0  # a copy: changing it does not touch the layer
+    assert norm.mean[0].item() == pytest.approx(4.5)
