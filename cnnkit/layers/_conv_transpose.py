@@ -26,7 +26,6 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit._errors import invalid_value
-from cnnkit.layers._args import normalize_tuple
 from cnnkit.layers._conv import ConvBase
 from cnnkit.layers._spatial import (
     join_shape,
@@ -37,6 +36,23 @@ from cnnkit.layers._spatial import (
 from cnnkit.layers._weights import Array, permute
 
 __all__ = ["Conv2DTranspose"]
+
+
+def _output_padding(value: Any, layer: str) -> tuple[int, int] | None:
+    """None, or ``p``/``(ph, pw)`` as two integers >= 0."""
+    if value is None:
+        return None
+    pair = (value, value) if isinstance(value, int) else value
+    if (
+        not isinstance(pair, (list, tuple))
+        or len(pair) != 2
+        or any(isinstance(p, bool) or not isinstance(p, int) or p < 0 for p in pair)
+    ):
+        raise invalid_value(
+            f"{layer}: `output_padding` must be None, an integer >= 0, or two of them.",
+            received={"output_padding": value},
+        )
+    return (pair[0], pair[1])
 
 
 class Conv2DTranspose(ConvBase):
@@ -89,11 +105,7 @@ class Conv2DTranspose(ConvBase):
             **kwargs,
         )
         who = f"Conv2DTranspose '{self.name}'"
-        self.output_padding = (
-            None
-            if output_padding is None
-            else normalize_tuple(output_padding, 2, "output_padding", who)
-        )
+        self.output_padding = _output_padding(output_padding, who)
         if self.output_padding is not None and any(
             p >= s for p, s in zip(self.output_padding, self.strides, strict=True)
         ):

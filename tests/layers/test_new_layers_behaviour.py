@@ -146,6 +146,7 @@ def test_lambda_runs_in_a_model_and_refuses_to_be_saved(tmp_path):
         (lambda: Conv2DTranspose(2, 3, padding=1), "'valid' or 'same'"),
         (lambda: Conv2DTranspose(2, 3, strides=2, output_padding=2), "smaller than the stride"),
         (lambda: Conv2DTranspose(2, 3, groups=2), "grouped transposed"),
+        (lambda: Conv2DTranspose(2, 3, output_padding=-1), "`output_padding` must be None"),
         (lambda: UpSampling2D(interpolation="cubic"), "Did you mean 'bicubic'"),
         (lambda: Resizing(0, 4), "height"),
         (lambda: PReLU(shared_axes=[0]), "count the batch axis as 0"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from cnnkit.layers import (
@@ -196,3 +198,29 @@ def test_multiply_is_the_elementwise_product():
     a, b, c = nhwc(2, 3, 3, 2), nhwc(2, 3, 3, 2), nhwc(2, 3, 3, 2)
     close(Multiply()([a, b, c]), a * b * c)
     assert Multiply().macs([(None, 3, 3, 2)] * 3, (None, 3, 3, 2)) == 2 * 18
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 7),
+    k=st.integers(1, 5),
+    s=st.integers(1, 3),
+    d=st.integers(1, 2),
+    padding=st.sampled_from(["valid", "same"]),
+    with_output_padding=st.booleans(),
+)
+def test_conv_transpose_inferred_shape_is_keras_deconv_length(
+    n, k, s, d, padding, with_output_padding
+):
+    """Keras' ``deconv_output_length``, written out independently, and the real forward."""
+    op = s - 1 if with_output_padding else None
+    layer = Conv2DTranspose(2, k, strides=s, dilation_rate=d, padding=padding, output_padding=op)
+    keff = k + (k - 1) * (d - 1)
+    if op is None:
+        length = n * s if padding == "same" else n * s + max(keff - s, 0)
+    else:
+        pad = keff // 2 if padding == "same" else 0
+        length = (n - 1) * s + keff - 2 * pad + op
+    expected = layer.compute_output_shape((None, n, n, 3))
+    assert expected == (None, length, length, 2)
+    assert tuple(layer(torch.randn(1, n, n, 3)).shape) == (1, length, length, 2)
