@@ -20,8 +20,8 @@ from rich.text import Text
 __all__ = ["ModelSummary", "SummaryRow", "TrainingMemory", "format_bytes", "format_shape"]
 
 BN_NOTE = (
-    "Note: Keras counts BatchNormalization moving mean/variance as non-trainable params; "
-    "PyTorch keeps them as buffers."
+    "Note: Keras counts these statistics (BatchNormalization moving mean/variance, "
+    "Normalization mean/variance/count) as non-trainable params; PyTorch keeps them as buffers."
 )
 
 
@@ -137,7 +137,8 @@ class ModelSummary:
         rows: One :class:`SummaryRow` per layer call.
         input_shape, output_shape: Keras-layout shapes with ``None`` batch.
         total_params, trainable_params, non_trainable_params: PyTorch parameters.
-        buffer_values: Floating buffers (BatchNorm moving statistics), not params in PyTorch.
+        buffer_values: Floating buffers (BatchNorm moving statistics, Normalization mean,
+            variance and count), not params in PyTorch.
         show_connected: Whether the "Connected to" column applies (functional models).
         formulas, cost: Which optional columns and lines were asked for.
         total_macs: Sum of the rows' MACs for one image (FLOPs = 2 × MACs).
@@ -223,7 +224,8 @@ class ModelSummary:
         ]
         if self.buffer_values:
             lines += [
-                f"Buffers (BatchNorm moving statistics): {self.buffer_values:,} "
+                f"Buffers (statistics, e.g. BatchNorm moving mean/variance): "
+                f"{self.buffer_values:,} "
                 f"({format_bytes(self.buffer_bytes)})",
                 f"{BN_NOTE} Keras-equivalent total: {self.keras_total_params:,}.",
             ]

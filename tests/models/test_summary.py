@@ -35,8 +35,8 @@ def test_batchnorm_statistics_are_buffers_with_keras_total():
     assert summary.buffer_values == 16  # moving mean + variance of 8 channels
     assert summary.keras_total_params == summary.total_params + 16
     text = summary.to_text()
-    assert "Buffers (BatchNorm moving statistics): 16" in text
-    assert "Keras counts BatchNormalization moving mean/variance as non-trainable" in text
+    assert "Buffers (statistics, e.g. BatchNorm moving mean/variance): 16 (64.00 B)" in text
+    assert "Keras counts these statistics (BatchNormalization moving mean/variance" in text
     assert f"Keras-equivalent total: {summary.total_params + 16:,}" in text
 
 

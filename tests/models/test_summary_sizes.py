@@ -56,7 +56,7 @@ def test_frozen_part_and_buffers_are_sized():
     assert "Total params: 99 (396.00 B)" in text  # 76 + 8 + 15
     assert "Trainable params: 23 (92.00 B)" in text
     assert "Non-trainable params: 76 (304.00 B)" in text
-    assert "Buffers (BatchNorm moving statistics): 8 (32.00 B)" in text
+    assert "Buffers (statistics, e.g. BatchNorm moving mean/variance): 8 (32.00 B)" in text
     assert "Keras-equivalent total: 107." in text
 
 
