@@ -9,7 +9,8 @@ pattern works::
     activation_model = Model(inputs=model.input,
                              outputs=[layer.output for layer in model.layers[:8]])
 
-Also ``kernel`` (Keras' name for the torch ``weight`` of Conv/Dense layers).
+Keras 3 reads a layer's *first* call instead; cnnkit reads the latest, so a
+``Sequential`` rebuilt for a new input shape reports the graph it now runs.
 """
 
 from __future__ import annotations

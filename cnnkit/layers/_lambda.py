@@ -25,6 +25,7 @@ class Lambda(Layer):
         output_shape: Output shape without the batch axis, or a callable
             ``input_shape -> output_shape`` (full shapes); by default found by running
             ``function`` on a zero batch of one sample.
+        mask: Accepted for Keras compatibility and ignored (cnnkit has no masking).
         arguments: Extra keyword arguments for ``function``.
     """
 
