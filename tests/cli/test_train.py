@@ -106,6 +106,28 @@ def test_train_lenet5_on_a_slice_of_mnist(shared_data, tmp_path, capsys, monkeyp
     assert json.loads((out / "metrics.json").read_text())["params"] == 60_074
 
 
+def test_train_without_model_uses_the_default_recipe(shared_data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CNNKIT_DATA", str(shared_data))
+    out = tmp_path / "recipe"
+    argv = [
+        "train",
+        "--dataset",
+        "mnist",
+        "--epochs",
+        "1",
+        "--limit",
+        "512",
+        "--out",
+        str(out),
+        "--verbose",
+        "0",
+    ]
+    assert main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "recipe" and metrics["epochs"] == 1
+    assert "test accuracy: " in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "match"),
     [
