@@ -9,6 +9,7 @@ import torch
 from cnnkit.callbacks import OneCycle
 from cnnkit.training import _recipes
 from cnnkit.training._recipes import RECIPES, Recipe, default_recipe, fast_precision, mnist_net
+from cnnkit.utils import set_random_seed
 
 
 def test_mnist_recipe_model_has_the_documented_size_and_cost():
@@ -63,6 +64,7 @@ def test_builder_takes_other_shapes_and_class_counts():
 
 
 def test_recipe_trains_a_few_batches_with_its_schedule():
+    set_random_seed(0)
     recipe = default_recipe("mnist")
     model = recipe.build_model((28, 28, 1), 10)
     model.compile(**recipe.compile_kwargs)
@@ -79,7 +81,8 @@ def test_recipe_trains_a_few_batches_with_its_schedule():
     assert history.history["learning_rate"][-1] == pytest.approx(1e-5)
     probs = model.predict(x[:3], verbose=0)
     assert probs.shape == (3, 10)
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-3)
+    # Under bf16 autocast the probabilities carry bf16's 8-bit mantissa (~0.4% steps).
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-2)
 
 
 @pytest.mark.parametrize("name", ["minst", "MNIST", "cifar10", ""])
