@@ -75,6 +75,11 @@ def test_folder_and_dataset_inputs_decode_in_workers(tmp_path):
     np.testing.assert_allclose(shuffled[key], feats[np.lexsort(feats.T[:3])], rtol=1e-4, atol=1e-4)
 
 
+@pytest.fixture(scope="module")
+def lite0():
+    return small_lite0()  # built once for the error tests, which never change it
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
@@ -83,16 +88,16 @@ def test_folder_and_dataset_inputs_decode_in_workers(tmp_path):
         ({"preprocess": "caffe"}, ValueError, r"`preprocess` must be 'auto', None or a callable"),
     ],
 )
-def test_bad_arguments(kwargs, error, message):
+def test_bad_arguments(lite0, kwargs, error, message):
     with pytest.raises(error, match=message):
-        extract_features(small_lite0(), two_class_images(2)[0], verbose=False, **kwargs)
+        extract_features(lite0, two_class_images(2)[0], verbose=False, **kwargs)
 
 
-def test_bad_model_and_data():
+def test_bad_model_and_data(lite0):
     with pytest.raises(TypeError, match=r"must be a zoo model or contain one.*Received"):
         extract_features(torch.nn.Linear(2, 2), np.zeros((1, 2)))
     with pytest.raises(TypeError, match=r"`data` must be a dataset.*Received: data='int'"):
-        extract_features(small_lite0(), 7, verbose=False)
+        extract_features(lite0, 7, verbose=False)
     x, _ = two_class_images(4)
     with pytest.raises(ValueError, match=r"same number of samples.*len\(y\)=3"):
-        extract_features(small_lite0(), (x, np.zeros(3)), verbose=False)
+        extract_features(lite0, (x, np.zeros(3)), verbose=False)
