@@ -112,14 +112,20 @@ class BackupAndRestore(Callback):
                 tensors[key] = f.get_tensor(key)
         trainer.set_training_state(tensors, json.loads(raw))
 
-    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+    # The engine calls the two ``after_*`` hooks once EVERY callback has run the
+    # matching ``on_*`` hook. Saving inside ``on_*`` would snapshot the callbacks
+    # after this one before they saw the epoch (or batch) while the saved position
+    # already points past it, so after a resume they would never see it.
+    def after_train_batch_end(self, batch: int) -> None:
+        """Back up every ``save_freq`` batches; called after all callbacks' batch end."""
         if self.save_freq == "epoch":
             return
         self._batches += 1
         if self._batches % self.save_freq == 0:
             self._save()
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+    def after_epoch_end(self, epoch: int) -> None:
+        """Back up at an epoch end; called after all callbacks' ``on_epoch_end``."""
         if self.save_freq == "epoch":
             self._save()
 

@@ -264,6 +264,12 @@ class Trainer(StepsMixin):
             if hasattr(cb, "set_trainer"):
                 cb.set_trainer(self)
         batch_cbs = any(_needs_batch_logs(cb) for cb in self.callbacks)
+        # Hooks that must run after every callback has handled the batch/epoch (backups).
+        after_batch = [cb.after_train_batch_end for cb in self.callbacks
+                       if hasattr(cb, "after_train_batch_end")]  # fmt: skip
+        after_epoch = [
+            cb.after_epoch_end for cb in self.callbacks if hasattr(cb, "after_epoch_end")
+        ]
         self.model.stop_training = False
         self._reg_cache = None  # layers may have changed since the last fit
         self.model.history = history
@@ -300,6 +306,8 @@ class Trainer(StepsMixin):
                 self._position = (epoch, step)
                 if batch_cbs:
                     cbs.on_train_batch_end(step - 1, self._logs())
+                    for hook in after_batch:
+                        hook(step - 1)
                 progress.update(step, self._logs)
                 if self.model.stop_training:
                     break
@@ -313,6 +321,8 @@ class Trainer(StepsMixin):
             self._epoch_order_state = self.data_order.get_state()
             progress.end(step, logs)
             cbs.on_epoch_end(epoch, logs)
+            for hook in after_epoch:
+                hook(epoch)
             if self.model.stop_training:
                 break
         cbs.on_train_end(logs)
