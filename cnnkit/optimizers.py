@@ -4,6 +4,15 @@ Re-exports the optimizer specs of :mod:`cnnkit.training.optimizers`; each builds
 the matching ``torch.optim`` optimizer once ``compile`` knows the parameters.
 """
 
-from cnnkit.training.optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from cnnkit.training.optimizers import (
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    AdamW,
+    Nadam,
+    Optimizer,
+    RMSprop,
+)
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Nadam", "Optimizer", "RMSprop"]

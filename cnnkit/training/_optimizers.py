@@ -5,18 +5,31 @@ A Keras optimizer is created before the model's parameters are known
 needs them up front. So the classes here are *specs*: they remember the Keras
 arguments and build the matching ``torch.optim`` optimizer in :meth:`build`.
 Defaults are Keras' (Adam ``epsilon=1e-7``, SGD ``learning_rate=0.01``).
+Keras 2's ``lr``/``decay`` keywords are handled in :mod:`._optimizer_compat`.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import torch
 
 from cnnkit._errors import invalid_type, invalid_value, unknown_name
+from cnnkit.training._optimizer_compat import keras_learning_rate, with_learning_rate_property
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get_optimizer"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "get_optimizer",
+]
 
 
 class Optimizer:
@@ -41,8 +54,12 @@ class Optimizer:
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
-        **keras_ignored: Any,
+        **keras_2: Any,
     ) -> None:
+        if keras_2:
+            learning_rate = keras_learning_rate(
+                type(self).__name__, learning_rate, keras_2, self._keywords()
+            )
         _check_positive(f"{type(self).__name__}: `learning_rate`", "learning_rate", learning_rate)
         for arg, value in (
             ("clipnorm", clipnorm),
@@ -57,6 +74,31 @@ class Optimizer:
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
 
+    @classmethod
+    def _keywords(cls) -> list[str]:
+        names = {
+            p.name
+            for klass in cls.__mro__
+            if "__init__" in vars(klass) and klass is not object
+            for p in inspect.signature(klass.__init__).parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"
+        }
+        return sorted(names)
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's keyword arguments (JSON-able): ``type(self)(**get_config())``."""
+        return {
+            "learning_rate": self.learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm,
+        } | self._own_config()
+
+    def _own_config(self) -> dict[str, Any]:
+        """The subclass's own constructor arguments."""
+        return {}
+
     def torch_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of the torch optimizer (learning rate included)."""
         kwargs: dict[str, Any] = {"lr": self.learning_rate}
@@ -65,8 +107,11 @@ class Optimizer:
         return kwargs
 
     def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-        """The torch optimizer over ``params`` with this spec's settings."""
-        return self.torch_class(list(params), **self.torch_kwargs())
+        """The torch optimizer over ``params`` with this spec's settings.
+
+        It is a subclass of ``torch_class`` with Keras' ``learning_rate``/``lr`` property.
+        """
+        return with_learning_rate_property(self.torch_class)(list(params), **self.torch_kwargs())
 
     def clip_(self, params: list[torch.nn.Parameter]) -> None:
         """Apply the clipping options to the gradients in place (no-op when none is set)."""
@@ -112,6 +157,9 @@ class SGD(Optimizer):
     def torch_kwargs(self) -> dict[str, Any]:
         return super().torch_kwargs() | {"momentum": self.momentum, "nesterov": self.nesterov}
 
+    def _own_config(self) -> dict[str, Any]:
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
 
 class Adam(Optimizer):
     """Adam with Keras' defaults (lr 1e-3, betas 0.9/0.999, epsilon 1e-7)."""
@@ -136,6 +184,15 @@ class Adam(Optimizer):
     def torch_kwargs(self) -> dict[str, Any]:
         extra = {"betas": self.betas, "eps": self.epsilon, "amsgrad": self.amsgrad}
         return super().torch_kwargs() | extra
+
+    def _own_config(self) -> dict[str, Any]:
+        beta_1, beta_2 = self.betas
+        return {
+            "beta_1": beta_1,
+            "beta_2": beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }
 
 
 class AdamW(Adam):
@@ -176,6 +233,14 @@ class RMSprop(Optimizer):
         }
         return super().torch_kwargs() | extra
 
+    def _own_config(self) -> dict[str, Any]:
+        return {
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
+
 
 class Adagrad(Optimizer):
     """Adagrad with Keras' defaults (initial accumulator 0.1, epsilon 1e-7)."""
@@ -198,9 +263,64 @@ class Adagrad(Optimizer):
         extra = {"initial_accumulator_value": self.initial_accumulator_value, "eps": self.epsilon}
         return super().torch_kwargs() | extra
 
+    def _own_config(self) -> dict[str, Any]:
+        return {
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
+
+
+class Adadelta(Optimizer):
+    """Adadelta with Keras' defaults (lr 1e-3, rho 0.95, epsilon 1e-7; torch's are 1.0/0.9/1e-6)."""
+
+    name = "adadelta"
+    torch_class = torch.optim.Adadelta
+
+    def __init__(
+        self, learning_rate: float = 1e-3, rho: float = 0.95, epsilon: float = 1e-7, **kw: Any
+    ) -> None:
+        super().__init__(learning_rate, **kw)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        return super().torch_kwargs() | {"rho": self.rho, "eps": self.epsilon}
+
+    def _own_config(self) -> dict[str, Any]:
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+
+class Nadam(Optimizer):
+    """Nesterov Adam with Keras' defaults (lr 1e-3, betas 0.9/0.999, epsilon 1e-7).
+
+    Keras 2's momentum schedule ``beta_1 * (1 - 0.5 * 0.96 ** (0.004 * t))`` is torch's
+    ``NAdam`` with its default ``momentum_decay=4e-3``.
+    """
+
+    name = "nadam"
+    torch_class = torch.optim.NAdam
+
+    def __init__(
+        self,
+        learning_rate: float = 1e-3,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kw: Any,
+    ) -> None:
+        super().__init__(learning_rate, **kw)
+        self.betas = (float(beta_1), float(beta_2))
+        self.epsilon = float(epsilon)
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        return super().torch_kwargs() | {"betas": self.betas, "eps": self.epsilon}
+
+    def _own_config(self) -> dict[str, Any]:
+        beta_1, beta_2 = self.betas
+        return {"beta_1": beta_1, "beta_2": beta_2, "epsilon": self.epsilon}
+
 
 _BY_NAME: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)
+    cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Nadam)
 }
 
 

@@ -1,5 +1,25 @@
 """Keras-named optimizer specs: ``from cnnkit.training.optimizers import Adam``."""
 
-from cnnkit.training._optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop, get_optimizer
+from cnnkit.training._optimizers import (
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    AdamW,
+    Nadam,
+    Optimizer,
+    RMSprop,
+    get_optimizer,
+)
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get_optimizer"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "get_optimizer",
+]
