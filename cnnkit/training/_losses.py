@@ -10,6 +10,7 @@ logits instead and sets ``logits=True`` in the call, so the loss uses
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
@@ -54,8 +55,60 @@ class Loss:
     def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool) -> torch.Tensor:
         raise NotImplementedError
 
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's keyword arguments (JSON-able): ``type(self)(**get_config())``."""
+        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(from_logits={self.from_logits})"
+
+
+class FunctionLoss(Loss):
+    """Any Keras-style loss function ``fn(y_true, y_pred)`` used as a loss.
+
+    ``fn`` gets the labels and the model's outputs (probabilities when the
+    model ends in softmax/sigmoid, never pre-activation logits) and returns a
+    per-sample ``(batch,)`` tensor, a ``(batch, ...)`` tensor (averaged over
+    the non-batch axes, as Keras does) or a scalar (then every sample gets that
+    value, so sample weights only rescale it).
+
+    Args:
+        fn: The loss function.
+    """
+
+    name = "function"
+
+    def __init__(self, fn: Callable[[torch.Tensor, torch.Tensor], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool) -> torch.Tensor:
+        value = self.fn(y_true, y_pred)
+        if not isinstance(value, torch.Tensor):
+            raise invalid_type(
+                f"The loss function {_function_name(self.fn)} must return a torch tensor.",
+                received={"type": type(value).__name__},
+            )
+        batch = y_pred.shape[0]
+        if value.ndim == 0:
+            return value.expand(batch)
+        if value.shape[0] != batch:
+            raise invalid_value(
+                f"The loss function {_function_name(self.fn)} must return a scalar or one "
+                "value per sample.",
+                received={"shape": tuple(value.shape), "batch": batch},
+            )
+        return value.reshape(batch, -1).mean(dim=1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"fn": _function_name(self.fn)}
+
+    def __repr__(self) -> str:
+        return f"FunctionLoss({_function_name(self.fn)})"
+
+
+def _function_name(fn: Any) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
 class CategoricalCrossentropy(Loss):
@@ -150,19 +203,30 @@ _BY_NAME: dict[str, type[Loss]] = {
 }
 
 
-def get_loss(loss: str | Loss | type[Loss]) -> Loss:
-    """Resolve ``compile``'s ``loss``: a Keras name, a :class:`Loss` or its class."""
+def get_loss(loss: str | Loss | type[Loss] | Callable[..., Any]) -> Loss:
+    """Resolve ``compile``'s ``loss``: a Keras name, a :class:`Loss` or its class, or a function.
+
+    Keras' loss functions (``losses.categorical_crossentropy``) map to their class, so they
+    keep the stable from-logits path and the label checks; any other callable
+    ``fn(y_true, y_pred)`` becomes a :class:`FunctionLoss`.
+    """
     if isinstance(loss, Loss):
         return loss
     if isinstance(loss, type) and issubclass(loss, Loss):
         return loss()
+    keras_class = getattr(loss, "keras_loss_class", None)
+    if keras_class is not None:
+        return keras_class()
+    if callable(loss) and not isinstance(loss, (str, type)):
+        return FunctionLoss(loss)
     if isinstance(loss, str):
         key = loss.lower()
         if key not in _BY_NAME:
             raise unknown_name("loss", loss, _BY_NAME, argument="loss")
         return _BY_NAME[key]()
     raise invalid_type(
-        "compile(): `loss` must be a loss name or a cnnkit.training.losses.Loss.",
+        "compile(): `loss` must be a loss name, a cnnkit.training.losses.Loss or a function "
+        "fn(y_true, y_pred).",
         received={"loss": loss},
         choices=sorted(_BY_NAME),
     )
