@@ -8,6 +8,7 @@ deep inside ``torch.nn.functional``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -23,7 +24,11 @@ __all__ = [
     "check_targets",
     "check_validation_split",
     "check_verbose",
+    "ignore_loader_arguments",
+    "step_count",
 ]
+
+_warned_loader_args = False
 
 
 def check_positive_int(
@@ -37,6 +42,35 @@ def check_positive_int(
             f"`{name}` must be an integer >= {minimum}.",
             received={name: value},
         )
+
+
+def step_count(value: Any, name: str) -> int | None:
+    """A step count (or None); a float such as Keras 2's ``len(x) / 32`` is rounded up."""
+    if isinstance(value, float) and math.isfinite(value) and value > 0:
+        value = math.ceil(value)
+    check_positive_int(value, name, allow_none=True)
+    return value
+
+
+def ignore_loader_arguments(**given: Any) -> None:
+    """Keras 2's ``workers``/``use_multiprocessing``/``max_queue_size``: warn once, ignore.
+
+    Args:
+        given: The arguments as passed (None when not given).
+    """
+    global _warned_loader_args
+    passed = {k: v for k, v in given.items() if v is not None}
+    if not passed or _warned_loader_args:
+        return
+    _warned_loader_args = True
+    names = ", ".join(f"{k}={v!r}" for k, v in passed.items())
+    warnings.warn(
+        f"fit(): {names} ignored: cnnkit's loaders already decode and augment images in "
+        "their own worker processes (see cnnkit.data), so Keras 2's generator queue "
+        "settings have nothing to control.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def check_verbose(verbose: Any) -> int:

@@ -20,6 +20,8 @@ from cnnkit.training._checks import (
     check_positive_int,
     check_validation_split,
     check_verbose,
+    ignore_loader_arguments,
+    step_count,
 )
 from cnnkit.training._data import ArrayData, SequenceData
 from cnnkit.training._engine import (
@@ -213,15 +215,23 @@ class Trainer(StepsMixin):
         class_weight: dict[int, float] | None = None,
         sample_weight: Any = None,
         initial_epoch: int = 0,
-        steps_per_epoch: int | None = None,
-        validation_steps: int | None = None,
+        steps_per_epoch: int | float | None = None,
+        validation_steps: int | float | None = None,
+        workers: int | None = None,
+        use_multiprocessing: bool | None = None,
+        max_queue_size: int | None = None,
     ) -> History:
         """Train for ``epochs`` epochs; Keras' arguments and semantics. Returns a ``History``.
 
         ``x`` is an array/tensor ``(samples, H, W, C)`` with ``y``, a Keras-style
         Sequence, or an iterable of ``(x, y[, sample_weight])`` batches. Batch size
-        defaults to 32.
+        defaults to 32. Float step counts (Keras 2's ``len(x) / 32``) are rounded up;
+        Keras 2's ``workers``/``use_multiprocessing``/``max_queue_size`` are ignored
+        with a one-time warning.
         """
+        ignore_loader_arguments(
+            workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size
+        )
         if self.loss is None:
             raise invalid_value(
                 "fit(): the model was compiled without a loss.",
@@ -234,8 +244,8 @@ class Trainer(StepsMixin):
         check_positive_int(batch_size, "batch_size")
         check_positive_int(epochs, "epochs", minimum=0)
         check_positive_int(initial_epoch, "initial_epoch", minimum=0)
-        check_positive_int(steps_per_epoch, "steps_per_epoch", allow_none=True)
-        check_positive_int(validation_steps, "validation_steps", allow_none=True)
+        steps_per_epoch = step_count(steps_per_epoch, "steps_per_epoch")
+        validation_steps = step_count(validation_steps, "validation_steps")
         verbose = check_verbose(verbose)
         split = check_validation_split(validation_split, x)
         data, val_data = fit_data(
