@@ -35,6 +35,8 @@ class Metric:
     """
 
     default_name: ClassVar[str] = "metric"
+    #: Constructor argument -> attribute holding it, for :meth:`get_config`.
+    config_attributes: ClassVar[dict[str, str]] = {}
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name or self.default_name
@@ -72,6 +74,11 @@ class Metric:
 
     def result_float(self) -> float:
         return float(self.result().item()) if self._state is not None else 0.0
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's keyword arguments (JSON-able): ``type(self)(**get_config())``."""
+        own = {arg: getattr(self, attr) for arg, attr in self.config_attributes.items()}
+        return {"name": self.name} | own
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
@@ -129,6 +136,7 @@ class BinaryAccuracy(Mean):
     """1 where ``prediction > threshold`` agrees with the 0/1 label (mean over outputs)."""
 
     default_name = "binary_accuracy"
+    config_attributes: ClassVar[dict[str, str]] = {"threshold": "threshold"}
 
     def __init__(self, name: str | None = None, threshold: float = 0.5) -> None:
         super().__init__(name)
@@ -146,6 +154,7 @@ class TopKCategoricalAccuracy(Mean):
     """1 where the one-hot label's class is among the ``k`` highest predictions."""
 
     default_name = "top_k_categorical_accuracy"
+    config_attributes: ClassVar[dict[str, str]] = {"k": "k"}
 
     def __init__(self, k: int = 5, name: str | None = None) -> None:
         super().__init__(name)
@@ -175,6 +184,8 @@ class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
 
 class _Confusion(Metric):
     """Micro-averaged true/false positives/negatives at a threshold, Keras-style."""
+
+    config_attributes: ClassVar[dict[str, str]] = {"thresholds": "threshold"}
 
     def __init__(self, name: str | None = None, thresholds: float = 0.5) -> None:
         super().__init__(name)
@@ -230,6 +241,7 @@ class Accuracy(Mean):
     """
 
     default_name = "accuracy"
+    config_attributes: ClassVar[dict[str, str]] = {"k": "k"}
 
     def __init__(self, name: str | None = None, k: int | None = None) -> None:
         super().__init__(name)
