@@ -42,8 +42,8 @@ def main() -> None:
     from cnnkit.utils import set_random_seed
     from cnnkit.viz import (
         embed_features,
-        extract_features,
         feature_maps,
+        layer_features,
         plot_embedding,
         plot_feature_maps,
         plot_filters,
@@ -73,7 +73,7 @@ def main() -> None:
 
     n = args.tsne_samples
     start = time.perf_counter()
-    features = extract_features(model, x_test[:n])
+    features = layer_features(model, x_test[:n])
     extracted = time.perf_counter() - start
     points = embed_features(features, seed=args.seed)
     embedded = time.perf_counter() - start - extracted

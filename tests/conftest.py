@@ -14,9 +14,10 @@ def shared_data_dir() -> Path | None:
     """The real-data folder: the first ``CNNKIT_DATA`` entry, else ``../shared/data``."""
     for entry in os.environ.get("CNNKIT_DATA", "").split(os.pathsep):
         if entry and Path(entry).is_dir():
-            return Path(entry)
+            # Absolute, so tests may symlink to it or chdir (CI sets CNNKIT_DATA=../shared/data).
+            return Path(entry).resolve()
     fallback = REPO_ROOT.parent / "shared" / "data"
-    return fallback if fallback.is_dir() else None
+    return fallback.resolve() if fallback.is_dir() else None
 
 
 @pytest.fixture

@@ -70,7 +70,8 @@ def cache_dir(subdir: str = "") -> Path:
 def data_dirs() -> list[Path]:
     """The existing directories listed in ``$CNNKIT_DATA`` (``os.pathsep``-separated), in order."""
     entries = os.environ.get("CNNKIT_DATA", "").split(os.pathsep)
-    return [Path(e).expanduser() for e in entries if e and Path(e).expanduser().is_dir()]
+    # Resolved, so a relative entry (CI: ../shared/data) survives a later chdir or symlink.
+    return [Path(e).expanduser().resolve() for e in entries if e and Path(e).expanduser().is_dir()]
 
 
 def sha256_of(path: Path) -> str:

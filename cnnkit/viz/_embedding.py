@@ -16,7 +16,7 @@ import numpy as np
 from cnnkit._errors import invalid_value, unknown_name
 from cnnkit.layers._args import positive_int
 from cnnkit.viz._plotting import finish_figure, new_figure, require
-from cnnkit.viz._probe import extract_features
+from cnnkit.viz._probe import layer_features
 
 __all__ = ["embed_features", "plot_embedding", "plot_tsne"]
 
@@ -206,7 +206,7 @@ def plot_tsne(
         y: ``(N,)`` class indices or one-hot rows.
         layer: Layer whose output is embedded. Default: the features the final
             classifier reads (the penultimate layer's output); see
-            :func:`cnnkit.viz.extract_features`.
+            :func:`cnnkit.viz.layer_features`.
         method, perplexity, seed, n_threads: As :func:`embed_features`.
         batch_size: Images per forward pass. Default 256.
         class_names, path: As :func:`plot_embedding`.
@@ -214,7 +214,7 @@ def plot_tsne(
     Returns:
         The matplotlib Figure.
     """
-    features = extract_features(model, x, layer, batch_size=batch_size)
+    features = layer_features(model, x, layer, batch_size=batch_size)
     labels = _class_indices(y, len(features), "plot_tsne")
     points = embed_features(features, method, perplexity, seed, n_threads=n_threads)
     where = "penultimate features" if layer is None else f"layer {layer!r}"

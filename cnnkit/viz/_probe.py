@@ -24,8 +24,8 @@ from cnnkit.models._model import eval_mode, model_device
 __all__ = [
     "as_image_batch",
     "check_model",
-    "extract_features",
     "find_layer",
+    "layer_features",
     "leaf_layers",
     "record_outputs",
 ]
@@ -195,7 +195,7 @@ def _classifier(model: nn.Module, x: torch.Tensor, who: str) -> nn.Module:
     return weighted[-1]
 
 
-def extract_features(model: Any, x: Any, layer: Any = None, *, batch_size: int = 256) -> np.ndarray:
+def layer_features(model: Any, x: Any, layer: Any = None, *, batch_size: int = 256) -> np.ndarray:
     """Learned features of ``x`` as a ``(N, D)`` float32 array, computed in batches.
 
     Args:
@@ -206,7 +206,7 @@ def extract_features(model: Any, x: Any, layer: Any = None, *, batch_size: int =
             the features its classifier reads (Keras: the penultimate layer's output).
         batch_size: Images per forward pass. Default 256.
     """
-    who = "extract_features"
+    who = "layer_features"
     model = check_model(model, who)
     positive_int(batch_size, "batch_size", who)
     if len(x) == 0:

@@ -1,4 +1,4 @@
-"""extract_features, embed_features, plot_embedding and plot_tsne."""
+"""layer_features, embed_features, plot_embedding and plot_tsne."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PIL import Image
 from cnnkit.applications import LeNet5
 from cnnkit.layers import Conv2D, Dense, Dropout, Flatten, Input, MaxPooling2D
 from cnnkit.models import Sequential
-from cnnkit.viz import embed_features, extract_features, plot_embedding, plot_tsne
+from cnnkit.viz import embed_features, layer_features, plot_embedding, plot_tsne
 
 
 def _model() -> Sequential:
@@ -45,20 +45,20 @@ def _neighbour_agreement(points: np.ndarray, labels: np.ndarray) -> float:
 def test_default_features_are_what_the_classifier_reads_and_batching_does_not_matter():
     model = _model()
     x = np.random.default_rng(0).random((7, 8, 8, 1), dtype=np.float32)
-    features = extract_features(model, x, batch_size=3)
+    features = layer_features(model, x, batch_size=3)
     with torch.no_grad():
         out = torch.from_numpy(x)
         for layer in model.layers[:4]:  # up to Dense(5); Dropout is identity in eval mode
             out = layer(out)
     assert features.shape == (7, 5) and features.dtype == np.float32
     np.testing.assert_allclose(features, out.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(features, extract_features(model, x, batch_size=100), rtol=1e-5)
+    np.testing.assert_allclose(features, layer_features(model, x, batch_size=100), rtol=1e-5)
 
 
 def test_a_named_layer_is_flattened_per_sample():
     model = _model()
     x = np.random.default_rng(1).random((4, 8, 8), dtype=np.float32)  # channel axis added
-    features = extract_features(model, x, layer="max_pooling2d")
+    features = layer_features(model, x, layer="max_pooling2d")
     with torch.no_grad():
         expected = model.layers[1](model.layers[0](torch.from_numpy(x[..., None])))
     np.testing.assert_allclose(features, expected.reshape(4, -1).numpy(), rtol=1e-5)
@@ -81,7 +81,7 @@ def test_a_named_layer_is_flattened_per_sample():
 )
 def test_extract_errors(model, x, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        extract_features(model(), x, **kwargs)
+        layer_features(model(), x, **kwargs)
 
 
 def test_pca_is_the_projection_on_the_two_leading_components():
@@ -168,7 +168,7 @@ def test_plot_tsne_end_to_end(tmp_path):
 def test_lenet5_features_are_the_84_values_its_last_dense_layer_reads():
     lenet = LeNet5(variant="relu")
     x = np.random.default_rng(4).random((6, 28, 28, 1), dtype=np.float32)
-    features = extract_features(lenet, x)
+    features = layer_features(lenet, x)
     with torch.no_grad():
         expected = lenet.forward_head(lenet.forward_features(torch.from_numpy(x)), pre_logits=True)
     np.testing.assert_allclose(features, expected.numpy(), rtol=1e-5, atol=1e-6)
