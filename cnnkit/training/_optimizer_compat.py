@@ -67,9 +67,9 @@ def keras_learning_rate(
         raise invalid_value(
             f"{cls_name}: Keras 2's `decay` argument is not supported.",
             received={"decay": decay},
-            hint="Schedule the rate with a callback instead, e.g. Keras 2's inverse-time decay "
-            "lr / (1 + decay * epoch) per epoch: callbacks=[LearningRateScheduler(lambda epoch, "
-            "lr: lr0 / (1 + decay * epoch))], or CosineDecay.",
+            hint="Keras 2 used lr / (1 + decay * iterations), updated every batch; schedule it "
+            "with a callback instead, e.g. per epoch: callbacks=[LearningRateScheduler(lambda "
+            "epoch, lr: lr0 / (1 + decay * steps_per_epoch * epoch))], or CosineDecay.",
         )
     for key, value in extra.items():
         if key not in _NOOP_KEYWORDS:
