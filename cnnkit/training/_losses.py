@@ -80,6 +80,11 @@ class FunctionLoss(Loss):
 
     def __init__(self, fn: Callable[[torch.Tensor, torch.Tensor], Any]) -> None:
         super().__init__()
+        if not callable(fn):
+            raise invalid_type(
+                "FunctionLoss: `fn` must be a function fn(y_true, y_pred).",
+                received={"fn": fn},
+            )
         self.fn = fn
 
     def per_sample(self, y_true: torch.Tensor, y_pred: torch.Tensor, logits: bool) -> torch.Tensor:
@@ -101,7 +106,9 @@ class FunctionLoss(Loss):
         return value.reshape(batch, -1).mean(dim=1)
 
     def get_config(self) -> dict[str, Any]:
-        return {"fn": _function_name(self.fn)}
+        # The function itself: not JSON, so a saved model skips its compile state rather
+        # than storing a name that would load back as a non-callable string.
+        return {"fn": self.fn}
 
     def __repr__(self) -> str:
         return f"FunctionLoss({_function_name(self.fn)})"

@@ -10,7 +10,7 @@ import torch
 
 from cnnkit import losses as keras_losses
 from cnnkit.layers import Dense, Input
-from cnnkit.models import Sequential
+from cnnkit.models import Sequential, load_model
 from cnnkit.training import losses
 from cnnkit.training.losses import FunctionLoss, get_loss
 
@@ -98,4 +98,15 @@ def test_loss_get_config_round_trips():
     config = json.loads(json.dumps(loss.get_config()))
     assert config == {"from_logits": True, "label_smoothing": 0.1}
     assert losses.CategoricalCrossentropy(**config).get_config() == config
-    assert FunctionLoss(abs).get_config() == {"fn": "builtins.abs"}
+    assert FunctionLoss(abs).get_config() == {"fn": abs}
+    with pytest.raises(TypeError, match=r"`fn` must be a function.*fn='abs'"):
+        FunctionLoss("abs")
+
+
+def test_saving_a_model_with_a_function_loss_skips_only_the_compile_state(tmp_path):
+    model = _model()
+    model.compile(optimizer="adam", loss=FunctionLoss(lambda t, p: (t - p).abs().mean(-1)))
+    model.save(tmp_path / "m.cnnkit")
+    loaded = load_model(tmp_path / "m.cnnkit")
+    assert loaded.optimizer is None  # not compiled, rather than compiled with a broken loss
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
