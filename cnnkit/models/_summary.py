@@ -235,10 +235,14 @@ class ModelSummary:
                 "FLOPs = 2 × MACs.",
                 f"Activations per image: {self.activation_values:,} values "
                 f"({_si(self.activation_values)}) = {format_bytes(self.activation_bytes)} "
-                f"forward (float32; input {self.input_values:,} + every layer output).",
-                f"Parameter memory: {format_bytes(self.param_bytes)}.",
+                f"forward (float32; input {self.input_values:,} + every layer output) "
+                f"= {_si(self.activation_bytes, 'B')} in decimal units.",
+                f"Parameter memory: {format_bytes(self.param_bytes)}. "
+                f"In decimal units: {_si(self.param_bytes, 'B')}.",
+                # Keras prints binary units, while published cost figures (CS231n's
+                # "~552 MB" for VGG16) are decimal; show both so either can be checked.
                 "Memory sizes use binary units, as Keras prints them: 1 KB = 1024 B, "
-                "1 MB = 1024 KB, 1 GB = 1024 MB.",
+                "1 MB = 1024 KB, 1 GB = 1024 MB; decimal units: 1 MB = 10⁶ B.",
             ]
         if self.training is not None:
             t = self.training

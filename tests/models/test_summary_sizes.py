@@ -62,5 +62,5 @@ def test_frozen_part_and_buffers_are_sized():
 
 def test_cost_mode_states_the_binary_units():
     text = lenet5().summary(show=False, cost=True).to_text(width=400)
-    assert "Parameter memory: 241.04 KB." in text
+    assert "Parameter memory: 241.04 KB. In decimal units: 246.82 KB." in text
     assert "1 KB = 1024 B, 1 MB = 1024 KB, 1 GB = 1024 MB" in text

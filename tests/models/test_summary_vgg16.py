@@ -46,6 +46,8 @@ def test_vgg16_parameter_total(vgg16_summary):
     assert vgg16_summary.keras_total_params == 138_357_544
     assert vgg16_summary.param_bytes == 138_357_544 * 4  # ≈ 553 MB ("~552 MB" = 138 M × 4)
     assert round(vgg16_summary.param_bytes / 1e6) == 553
+    # The printed totals show the decimal figure the published "~552 MB" is quoted in.
+    assert "In decimal units: 553.43 MB." in "\n".join(vgg16_summary.totals_lines())
 
 
 def test_vgg16_macs_match_the_published_15_47_g(vgg16_summary):
