@@ -25,8 +25,8 @@ from safetensors import safe_open
 from safetensors.torch import save
 
 from cnnkit._errors import invalid_type, invalid_value
+from cnnkit._io import atomic_write
 from cnnkit.callbacks._base import Callback
-from cnnkit.models._saving import atomic_write
 
 __all__ = ["BackupAndRestore"]
 

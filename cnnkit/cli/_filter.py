@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from cnnkit._errors import invalid_value
+from cnnkit._io import atomic_write
 from cnnkit.ops import (
     KERNELS,
     PADDING_NAMES,
@@ -96,22 +95,13 @@ def _read_image(path: Path) -> np.ndarray:
 
 
 def write_image(array: np.ndarray, path: Path) -> None:
-    """Atomic write: temporary file in the same folder, fsync, rename.
+    """Atomic write (:func:`cnnkit._io.atomic_write`): temporary file, fsync, rename.
 
     The format follows the file's suffix (``.png``, ``.jpg``, ...); PNG when unknown.
     """
     from PIL import Image
 
     image_format = Image.registered_extensions().get(path.suffix.lower(), "PNG")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(array).save(handle, format=image_format, optimize=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(
+        path, lambda tmp: Image.fromarray(array).save(tmp, format=image_format, optimize=True)
+    )

@@ -120,6 +120,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(path: Path, text: str) -> None:
-    from cnnkit.models._files import atomic_write
+    from cnnkit._io import atomic_write
 
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))

@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    from cnnkit.models._saving import atomic_write
+    from cnnkit._io import atomic_write
 
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 

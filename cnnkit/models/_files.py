@@ -1,4 +1,4 @@
-"""Safe file primitives for model files: atomic writes and a validating safetensors reader.
+"""Safe file primitives for model files: path checks and a validating safetensors reader.
 
 ``read_safetensors`` parses the 8-byte length and the JSON header itself before
 handing the file to ``safetensors``, so a pickle, a zip (``torch.save``), an
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from safetensors.torch import load_file
 
 from cnnkit._errors import invalid_type, invalid_value
 
-__all__ = ["as_path", "atomic_write", "read_safetensors"]
+__all__ = ["as_path", "read_safetensors"]
 
 _MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
 
@@ -32,30 +30,6 @@ def as_path(filepath: Any, argument: str = "filepath") -> Path:
             received={argument: type(filepath).__name__},
         )
     return Path(filepath)
-
-
-def atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Write via ``write(temp_path)`` to a temp file in the same folder, fsync, then rename.
-
-    A failure at any point removes the temp file and leaves an existing ``path`` intact.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(str(tmp))
-        with open(tmp, "rb+") as f:
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _not_ours(path: Path, head: bytes) -> ValueError:

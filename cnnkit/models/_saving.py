@@ -25,14 +25,14 @@ import torch
 from safetensors.torch import save_file
 
 from cnnkit._errors import invalid_value
+from cnnkit._io import atomic_write
 from cnnkit.models._cloning import check_has_config
 from cnnkit.models._compile_config import decode_compile_config
-from cnnkit.models._files import as_path, atomic_write, read_safetensors
+from cnnkit.models._files import as_path, read_safetensors
 from cnnkit.models._model import Model
 from cnnkit.models._serialization import deserialize_layer, serialize_layer
 
-# atomic_write is re-exported: the training CLI, curves and BackupAndRestore import it here.
-__all__ = ["atomic_write", "load_model", "load_state", "load_weights", "save_model", "save_weights"]
+__all__ = ["load_model", "load_state", "load_weights", "save_model", "save_weights"]
 
 FORMAT = "cnnkit"
 WEIGHTS_FORMAT = "cnnkit-weights"

@@ -99,7 +99,7 @@ def plot_confusion_matrix(
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from cnnkit.models._files import atomic_write
+    from cnnkit._io import atomic_write
 
     rows = cm.sum(axis=1, keepdims=True)
     share = np.divide(cm, rows, out=np.zeros(cm.shape, float), where=rows > 0)

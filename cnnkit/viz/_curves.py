@@ -45,7 +45,7 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from cnnkit.models._saving import atomic_write
+    from cnnkit._io import atomic_write
 
     series = _series(history)
     panels = [("loss", "loss")]

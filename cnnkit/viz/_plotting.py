@@ -64,7 +64,7 @@ def finish_figure(fig: Any, path: str | os.PathLike[str] | None, *, dpi: int = 1
         ``fig`` itself.
     """
     if path is not None:
-        from cnnkit.models._saving import atomic_write
+        from cnnkit._io import atomic_write
 
         atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
     return fig
