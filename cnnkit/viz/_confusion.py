@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from cnnkit._errors import invalid_value
+from cnnkit.viz._plotting import save_and_close
 
 __all__ = ["confusion_matrix", "plot_confusion_matrix"]
 
@@ -99,8 +100,6 @@ def plot_confusion_matrix(
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from cnnkit._io import atomic_write
-
     rows = cm.sum(axis=1, keepdims=True)
     share = np.divide(cm, rows, out=np.zeros(cm.shape, float), where=rows > 0)
     accuracy = np.trace(cm) / max(1, cm.sum())
@@ -119,9 +118,4 @@ def plot_confusion_matrix(
     heading = f"accuracy {accuracy:.1%} ({np.trace(cm)}/{cm.sum()})"
     ax.set_title(f"{title}\n{heading}" if title else heading)
     fig.tight_layout()
-    out = Path(path)
-    try:
-        atomic_write(out, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    finally:
-        plt.close(fig)
-    return out
+    return save_and_close(fig, path)

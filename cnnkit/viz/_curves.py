@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnkit._errors import invalid_type, invalid_value
+from cnnkit.viz._plotting import save_and_close
 
 __all__ = ["plot_history"]
 
@@ -45,8 +46,6 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from cnnkit._io import atomic_write
-
     series = _series(history)
     panels = [("loss", "loss")]
     acc = next((k for k in series if k.endswith("accuracy") and not k.startswith("val_")), None)
@@ -66,9 +65,4 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    out = Path(path)
-    try:
-        atomic_write(out, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    finally:
-        plt.close(fig)
-    return out
+    return save_and_close(fig, path)

@@ -21,6 +21,7 @@ __all__ = [
     "mosaic",
     "new_figure",
     "require",
+    "save_and_close",
     "scale_each",
 ]
 
@@ -68,6 +69,22 @@ def finish_figure(fig: Any, path: str | os.PathLike[str] | None, *, dpi: int = 1
 
         atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
     return fig
+
+
+def save_and_close(fig: Any, path: str | os.PathLike[str], *, dpi: int = 110) -> Path:
+    """Write a pyplot figure as a PNG atomically, then release it from pyplot's registry.
+
+    Returns:
+        The path written.
+    """
+    import matplotlib.pyplot as plt
+
+    out = Path(path)
+    try:
+        finish_figure(fig, out, dpi=dpi)
+    finally:
+        plt.close(fig)
+    return out
 
 
 def scale_each(tiles: np.ndarray, *, symmetric: bool) -> np.ndarray:
