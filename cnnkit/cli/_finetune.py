@@ -37,8 +37,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--finetune-lr-factor",
         type=float,
-        default=0.03,
-        help="stage 2 learning rate = lr x this (default 0.03: 0.1 overfits ~1,000 photos)",
+        default=0.1,
+        help="stage 2 starts at lr x this, then decays (see --schedule)",
+    )
+    parser.add_argument(
+        "--schedule",
+        choices=["cosine", "none"],
+        default="cosine",
+        help="stage 2 learning rate: cosine decay to 0 (default) or constant",
+    )
+    parser.add_argument(
+        "--augment",
+        choices=["flip", "none"],
+        default="flip",
+        help="train on mirrored copies too (default); 'none' for text, digits, signs",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "float32", "bf16"],
+        default="auto",
+        help="of the one caching pass (auto: bf16 where the CPU/GPU has it natively)",
     )
     parser.add_argument("--unfreeze-from", default=None, help="stage or layer name")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -99,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
         unfreeze_from=args.unfreeze_from,
         lr=args.lr,
         finetune_lr_factor=args.finetune_lr_factor,
+        schedule=None if args.schedule == "none" else args.schedule,
+        augment=None if args.augment == "none" else args.augment,
+        precision=args.precision,
         batch_size=args.batch_size,
         cache=not args.no_cache,
         verbose=args.verbose,

@@ -8,8 +8,8 @@ The usual recipe in one call::
 
     train = image_dataset_from_directory("photos/train", image_size=(224, 224))
     val = image_dataset_from_directory("photos/validation", image_size=(224, 224))
-    model, report = fine_tune(EfficientNetLite0(weights="imagenet"), train, val)
-    print(report)
+    result = fine_tune(EfficientNetLite0(weights="imagenet"), train, val)
+    print(result)  # the report; result.model is the trained model
 """
 
 from cnnkit.transfer._extract import extract_features

@@ -72,3 +72,23 @@ def test_help_lists_the_options(flag, capsys):
         main(["finetune", flag])
     text = capsys.readouterr().out
     assert "--head-epochs" in text and "--unfreeze-from" in text and "--no-cache" in text
+    assert "--augment" in text and "--schedule" in text and "--precision" in text
+
+
+def test_augment_schedule_and_precision_options_reach_fine_tune(tmp_path, capsys):
+    _folder(tmp_path / "data" / "train", 16, 0)
+    _folder(tmp_path / "data" / "validation", 8, 1)
+    default = tmp_path / "default"
+    assert main(_args(tmp_path / "data", default, "--precision", "float32")) == 0
+    report = (default / "report.txt").read_text()
+    assert "cached: 16 training images and their mirror images" in report
+    assert "cosine decay to 0" in report and "float32)" in report
+    plain = tmp_path / "plain"
+    extra = ("--augment", "none", "--schedule", "none", "--precision", "bf16")
+    assert main(_args(tmp_path / "data", plain, *extra)) == 0
+    report = (plain / "report.txt").read_text()
+    assert "cached: 16 training images →" in report and "bf16)" in report
+    assert "cosine" not in report
+    with pytest.raises(SystemExit):
+        main(_args(tmp_path / "data", plain, "--augment", "rotate"))
+    assert "invalid choice: 'rotate'" in capsys.readouterr().err

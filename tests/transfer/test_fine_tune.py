@@ -22,7 +22,15 @@ def tuned():
     x, y = two_class_images(32)
     vx, vy = two_class_images(12, seed=1)
     result = fine_tune(
-        model, (x, y), (vx, vy), head_epochs=3, epochs=2, lr=1e-2, batch_size=8, verbose=0
+        model,
+        (x, y),
+        (vx, vy),
+        head_epochs=3,
+        epochs=2,
+        lr=1e-2,
+        batch_size=8,
+        precision="float32",
+        verbose=0,
     )
     return model, before, result, (vx, vy)
 
@@ -32,10 +40,15 @@ def test_history_of_both_stages_and_report(tuned):
     assert len(result.head_history.history["loss"]) == 3
     assert len(result.finetune_history.history["loss"]) == 2
     assert len(result.history["val_accuracy"]) == 5
-    assert result.history["learning_rate"] == pytest.approx([1e-2] * 3 + [1e-3] * 2)
+    rates = result.history["learning_rate"]
+    assert rates[:3] == pytest.approx([1e-2] * 3)
+    # stage 2: cosine from 1e-3 to 0 over 2 epochs x 8 steps (64 mirrored rows / 8), logged
+    # at each epoch's end: after 8 and 16 steps
+    assert rates[3:] == pytest.approx([1e-3 * 0.5 * (1 + np.cos(np.pi * s / 16)) for s in (7, 15)])
     text = str(result)
-    assert "cached: 32 training images" in text and "'blocks.15'" in text
-    assert "head " in text and "fine-tune 2 epochs from 'stage7'" in text
+    assert "cached: 32 training images and their mirror images" in text and "'blocks.15'" in text
+    assert "float32)" in text
+    assert "head " in text and "fine-tune 2 epochs from 'stage7', cosine decay to 0" in text
 
 
 def test_only_the_unfrozen_part_changed_and_bn_statistics_did_not(tuned):

@@ -1,0 +1,155 @@
+"""The data side of ``fine_tune``: the one caching pass, and mirrored training batches.
+
+Mirroring (``augment="flip"``) is the augmentation that suits photos of
+objects whose handedness carries no meaning (pets, products, scenes): a
+mirrored cat is still a cat. With the cache it cannot be random per epoch
+(the frozen part runs once), so the caching pass runs every *training* image
+twice, as it is and mirrored, and both stages train on the 2N cached
+examples. Without the cache every training batch is mirrored at random,
+image by image, as Keras' ``RandomFlip("horizontal")`` does. Validation
+images are never mirrored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import nullcontext
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnkit._errors import invalid_value, unknown_name
+from cnnkit.data._arrays import ArrayBatches
+from cnnkit.models._model import model_device
+from cnnkit.transfer._extract import (
+    collect,
+    inference_layout,
+    iter_batches,
+    resolve_precision,
+    run_units,
+)
+from cnnkit.transfer._units import Unit, find_base
+
+__all__ = ["MirroredBatches", "as_dataset", "cache_cuts", "check_augment", "fit_xy"]
+
+
+def check_augment(augment: Any) -> bool:
+    """True for ``"flip"``, False for None; a template error for anything else."""
+    if augment is not None and augment != "flip":
+        raise unknown_name("augment", augment, ["flip", "None"], argument="augment")
+    return augment == "flip"
+
+
+def as_dataset(data: Any, image_size: tuple[int, int], batch_size: int, shuffle: bool) -> Any:
+    """A folder path becomes an ``image_dataset_from_directory`` dataset; anything else is kept."""
+    if not isinstance(data, (str, os.PathLike)):
+        return data
+    from cnnkit.data import image_dataset_from_directory
+
+    return image_dataset_from_directory(
+        data, image_size=image_size, batch_size=batch_size, shuffle=shuffle
+    )
+
+
+def _mirror(x: torch.Tensor) -> torch.Tensor:
+    """Left-right mirror of NHWC images ``(N, H, W, C)``."""
+    return x.flip(2)
+
+
+def cache_cuts(
+    model: nn.Module,
+    units: list[Unit],
+    cuts: tuple[int, int],
+    data: Any,
+    batch_size: int,
+    *,
+    mirrored: bool = False,
+    precision: str = "float32",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """One pass over ``data``: the inputs of ``units[cuts[0]]`` and of ``units[cuts[1]]``.
+
+    Args:
+        model: The model the units belong to.
+        units: ``model_units(model)``.
+        cuts: ``(early, late)`` unit indices, ``early <= late``.
+        data: Labelled images in any form ``iter_batches`` takes.
+        batch_size: Images per forward pass.
+        mirrored: Also run every image mirrored left-right; its rows follow the
+            originals' rows (``2N`` rows in all, labels repeated).
+        precision: ``"float32"`` (default), ``"bf16"`` or ``"auto"``, as
+            ``extract_features``: bf16 autocast of the units; outputs are float32.
+
+    Returns:
+        ``(early_inputs (N', ...), late_inputs (N', features), labels (N',), precision)``
+        with ``N'`` = N, or 2N when ``mirrored``, and the precision used.
+    """
+    early, late = cuts
+    base = find_base(model)
+    batches, total = iter_batches(data, batch_size, None if base is None else base.sample_shape[:2])
+    device = model_device(model)
+    used = resolve_precision(precision, device)
+    early_shape: list[tuple[int, ...]] = []
+
+    def one_view(x: torch.Tensor) -> torch.Tensor:
+        bf16 = torch.autocast(device.type, dtype=torch.bfloat16)
+        with bf16 if used == "bf16" else nullcontext():
+            a = run_units(units[:early], x)
+            b = run_units(units[early:late], a)
+        early_shape[:] = [tuple(a.shape[1:])]
+        return torch.cat([a.flatten(1).float(), b.flatten(1).float()], dim=1)
+
+    def views(x: torch.Tensor) -> torch.Tensor:
+        if not mirrored:
+            return one_view(x)
+        return torch.cat([one_view(x), one_view(_mirror(x))], dim=1)
+
+    with inference_layout(model):
+        label = "caching (and mirroring)" if mirrored else "caching"
+        flat, labels = collect(views, batches, total, device=device, verbose=True, label=label)
+    if labels is None:
+        raise invalid_value("fine_tune: the data has no labels.", received={"labels": None})
+    if mirrored:
+        flat = np.concatenate(np.split(flat, 2, axis=1))
+        labels = np.concatenate([labels, labels])
+    split = int(np.prod(early_shape[0]))
+    return flat[:, :split].reshape(-1, *early_shape[0]), flat[:, split:], labels, used
+
+
+class MirroredBatches:
+    """Training batches with each image mirrored left-right with probability ½.
+
+    Re-iterable (one pass per epoch) with ``len``, so ``fit`` treats it as a
+    dataset. The coin flips come from torch's global generator, so
+    ``set_random_seed`` makes them repeatable.
+
+    Args:
+        data: A dataset of ``(x, y)`` batches, or a pair ``(x, y)`` of arrays
+            (shuffled into batches every epoch).
+        batch_size: Batch size for arrays. Default 32.
+    """
+
+    def __init__(self, data: Any, batch_size: int = 32) -> None:
+        if isinstance(data, tuple) and len(data) == 2 and hasattr(data[0], "shape"):
+            data = ArrayBatches(data[0], data[1], batch_size=batch_size, shuffle=True)
+        self.data = data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, Any]]:
+        for batch in self.data:
+            x, y = torch.as_tensor(batch[0]), batch[1]
+            flip = torch.rand(x.shape[0]) < 0.5
+            yield torch.where(flip.view(-1, 1, 1, 1).to(x.device), _mirror(x), x), y
+
+
+def fit_xy(data: Any, mirrored: bool, batch_size: int) -> tuple[Any, Any]:
+    """``fit``'s ``(x, y)``: a pair ``(images, labels)`` as is, a dataset as ``(dataset, None)``."""
+    if mirrored:
+        return MirroredBatches(data, batch_size), None
+    if isinstance(data, tuple) and len(data) == 2 and hasattr(data[0], "shape"):
+        return data
+    return data, None
