@@ -238,6 +238,10 @@ class ReLU(Layer):
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
         if self.negative_slope == 0 and self.threshold == 0:
+            if self.max_value is not None:
+                # One pass instead of relu + clamp_max (ReLU6 is most of MobileNet's and
+                # EfficientNet-Lite's elementwise time); gradient 0 at both ends, as TF's Relu6.
+                return F.hardtanh(inputs, 0.0, self.max_value)
             y = F.relu(inputs)
         else:
             below = self.negative_slope * (inputs - self.threshold)

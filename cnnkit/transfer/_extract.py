@@ -194,6 +194,7 @@ def extract_features(
     pooling: str | None = "avg",
     preprocess: Any = "auto",
     precision: str = "auto",
+    fold_batchnorm: bool | None = None,
     verbose: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Features of every image in ``data`` from a pretrained body, as NumPy arrays.
@@ -213,6 +214,13 @@ def extract_features(
             where the device computes bf16 natively, else in float32;
             ``"float32"`` always float32 (bit-for-bit the model's own forward);
             ``"bf16"`` always bf16 autocast. Preprocessing and pooling stay float32.
+        fold_batchnorm: Run a copy of the body whose BatchNormalization layers are
+            merged into the convolutions before them (``_folding``; checked against
+            the body on a probe batch, else the body itself runs; the model passed
+            in is never changed). Default None: fold under bf16, where it saves
+            about a third of EfficientNet-Lite0's time and its float32 rounding
+            (~1e-6 relative) is far below bf16's; not under float32, which stays
+            bit-for-bit the model's own forward.
         verbose: Show a progress bar. Default True.
 
     Returns:
@@ -237,18 +245,37 @@ def extract_features(
     bf16 = resolve_precision(precision, device) == "bf16"
     batches, total = iter_batches(data, batch_size, base.sample_shape[:2])
 
-    def features(x: torch.Tensor) -> torch.Tensor:
-        x = prep(x)
-        autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
-        with autocast:
-            fmap = base.forward_features(x, training=False)
-        fmap = fmap.float()
-        if pooling == "avg":
-            return fmap.mean(dim=(1, 2))
-        return fmap.amax(dim=(1, 2)) if pooling == "max" else fmap
-
     with inference_layout(base):
+        fold = bf16 if fold_batchnorm is None else fold_batchnorm
+        body = _inference_body(base, device) if fold else base
+
+        def features(x: torch.Tensor) -> torch.Tensor:
+            x = prep(x)
+            autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+            with autocast:
+                fmap = body.forward_features(x, training=False)
+            fmap = fmap.float()
+            if pooling == "avg":
+                return fmap.mean(dim=(1, 2))
+            return fmap.amax(dim=(1, 2)) if pooling == "max" else fmap
+
         return collect(features, batches, total, device=device, verbose=verbose)
+
+
+def _inference_body(base: ZooModel, device: torch.device) -> ZooModel:
+    """``base``, or a copy with its BatchNorm folded when that matches on a probe batch."""
+    from cnnkit.transfer._folding import folded_copy
+
+    shape = base.sample_shape
+    if any(d is None for d in shape):
+        return base
+    probe = torch.rand(2, *shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+    def run(net: nn.Module) -> torch.Tensor:
+        with torch.inference_mode():
+            return net.forward_features(probe.to(device), training=False).float()
+
+    return folded_copy(base, run)[0]
 
 
 def _preprocessor(base: ZooModel, preprocess: Any) -> Callable[[torch.Tensor], torch.Tensor]:

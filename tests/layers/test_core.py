@@ -125,6 +125,14 @@ def test_relu_variants_and_leaky_relu():
     torch.testing.assert_close(LeakyReLU(alpha=0.2)(x), F.leaky_relu(x, 0.2))
 
 
+def test_relu6_gradient_is_zero_at_both_ends_as_in_tensorflow():
+    x = torch.tensor([[-1.0, 0.0, 3.0, 6.0, 7.0]], requires_grad=True)
+    ReLU(max_value=6)(x).sum().backward()
+    torch.testing.assert_close(x.grad, torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0]]))
+    capped = ReLU(max_value=2, negative_slope=0.5)(torch.tensor([[-2.0, 1.0, 5.0]]))
+    torch.testing.assert_close(capped, torch.tensor([[-1.0, 1.0, 2.0]]))
+
+
 def test_rescaling_and_zero_padding():
     x = torch.full((1, 2, 3, 1), 255.0)
     torch.testing.assert_close(Rescaling(1 / 127.5, offset=-1)(x), torch.ones_like(x))

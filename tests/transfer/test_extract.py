@@ -12,6 +12,16 @@ from cnnkit.transfer._extract import resolve_precision
 from tests.transfer._models import SIZE, small_lite0, two_class_images
 
 
+def _close(actual: np.ndarray, expected: np.ndarray) -> None:
+    """Equal up to float32 rounding, measured against the features' scale.
+
+    At this 32×32 test size the deepest maps are 1×1, whose strides are ambiguous, so the
+    channels_last body and the reference can pick different (equally exact) conv kernels;
+    the results then differ by ~1e-5 of the largest feature, also on near-zero ones.
+    """
+    np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=2e-5 * np.abs(expected).max())
+
+
 def _reference(model, x: np.ndarray) -> np.ndarray:
     model.eval()
     with torch.no_grad():
@@ -25,7 +35,7 @@ def test_array_features_equal_the_pooled_body_output():
         model, (x, y), batch_size=4, precision="float32", verbose=False
     )
     assert feats.shape == (10, 1280) and feats.dtype == np.float32
-    np.testing.assert_allclose(feats, _reference(model, x), rtol=1e-4, atol=1e-5)
+    _close(feats, _reference(model, x))
     np.testing.assert_array_equal(labels, y)
 
 
@@ -40,7 +50,7 @@ def test_pooling_options_and_unlabelled_arrays():
     model.eval()
     with torch.no_grad():
         expected = model.forward_features(torch.from_numpy(x)).amax(dim=(1, 2)).numpy()
-    np.testing.assert_allclose(top, expected, rtol=1e-4, atol=1e-5)
+    _close(top, expected)
 
 
 def test_bf16_features_are_close_to_float32_and_auto_follows_the_hardware():
