@@ -96,8 +96,8 @@ def cache_cuts(
     def one_view(x: torch.Tensor) -> torch.Tensor:
         bf16 = torch.autocast(device.type, dtype=torch.bfloat16)
         with bf16 if used == "bf16" else nullcontext():
-            a = run_units(units[:early], x)
-            b = run_units(units[early:late], a)
+            a = run_units(frozen[:early], x)
+            b = run_units(frozen[early:late], a)
         early_shape[:] = [tuple(a.shape[1:])]
         return torch.cat([a.flatten(1).float(), b.flatten(1).float()], dim=1)
 
@@ -107,6 +107,10 @@ def cache_cuts(
         return torch.cat([one_view(x), one_view(_mirror(x))], dim=1)
 
     with inference_layout(model):
+        frozen = units
+        if used == "bf16" and base is not None:
+            # As extract_features: BN folded where bf16 rounding dwarfs the fold's.
+            frozen = _folded_units(model, late, base.sample_shape, device) or units
         label = "caching (and mirroring)" if mirrored else "caching"
         flat, labels = collect(views, batches, total, device=device, verbose=True, label=label)
     if labels is None:
@@ -116,6 +120,23 @@ def cache_cuts(
         labels = np.concatenate([labels, labels])
     split = int(np.prod(early_shape[0]))
     return flat[:, :split].reshape(-1, *early_shape[0]), flat[:, split:], labels, used
+
+
+def _folded_units(
+    model: nn.Module, late: int, shape: tuple[int, ...], device: torch.device
+) -> list[Unit] | None:
+    """The units of a BN-folded copy of ``model`` (checked up to ``late``), None if none fold."""
+    from cnnkit.transfer._folding import folded_copy
+    from cnnkit.transfer._units import model_units
+
+    probe = torch.rand(2, *shape, generator=torch.Generator().manual_seed(0)) * 255
+
+    def run(net: nn.Module) -> torch.Tensor:
+        with torch.inference_mode():
+            return run_units(model_units(net)[:late], probe.to(device)).float()
+
+    folded, count = folded_copy(model, run)
+    return model_units(folded) if count else None
 
 
 class MirroredBatches:

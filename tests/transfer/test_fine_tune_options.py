@@ -155,3 +155,30 @@ def test_unknown_schedule_and_precision_are_template_errors():
         fine_tune(small_lite0(), (x, y), classes=2, schedule="linear", verbose=0)
     with pytest.raises(ValueError, match=r"precision.*'fp8'"):
         fine_tune(small_lite0(), (x, y), classes=2, precision="fp8", verbose=0)
+
+
+def test_a_bf16_caching_pass_runs_a_batchnorm_folded_copy(monkeypatch):
+    import cnnkit.transfer._folding as folding
+
+    folds: list[int] = []
+    original = folding.folded_copy
+
+    def spy(model, run, **kwargs):
+        copy, count = original(model, run, **kwargs)
+        folds.append(count)
+        return copy, count
+
+    monkeypatch.setattr(folding, "folded_copy", spy)
+    torch.manual_seed(0)
+    model = replace_head(small_lite0(), 2)
+    freeze(model)
+    units = model_units(model)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x, y = two_class_images(6)
+    exact = cache_cuts(model, units, (10, 14), (x, y), 4, precision="float32")
+    fast = cache_cuts(model, units, (10, 14), (x, y), 4, precision="bf16")
+    assert folds and folds[0] > 0 and fast[3] == "bf16"
+    for a, b in zip(fast[:2], exact[:2], strict=True):
+        relative = np.linalg.norm(a - b) / np.linalg.norm(b)
+        assert 0 < relative < 0.3  # bf16 rounding, amplified by this random-weight body
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
