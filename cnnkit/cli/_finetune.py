@@ -128,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
     names = list(train.class_names)
     _write(out / "classes.json", json.dumps(names, indent=2) + "\n")
     plot_history(
-        result.history, out / "curves.png", title=f"{args.model} on {Path(args.data).name}"
+        result.history,
+        out / "curves.png",
+        title=f"{args.model} on {Path(args.data).name}",
+        stages={"fine-tune": args.head_epochs + 1} if args.epochs and args.head_epochs else None,
     )
     cm = confusion_matrix(result.val_labels, result.val_predictions, num_classes=len(names))
     plot_confusion_matrix(cm, out / "confusion.png", class_names=names, title="validation")

@@ -30,13 +30,39 @@ def _series(history: Any) -> dict[str, list[float]]:
     return series
 
 
-def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+def _check_stages(stages: Any, epochs: int) -> dict[str, int]:
+    if stages is None:
+        return {}
+    if not isinstance(stages, dict):
+        raise invalid_type(
+            "plot_history: `stages` must be a dict {label: first epoch of that stage}.",
+            received={"stages": type(stages).__name__},
+        )
+    for label, first in stages.items():
+        if isinstance(first, bool) or not isinstance(first, int) or not 2 <= first <= epochs:
+            raise invalid_value(
+                f"plot_history: stage {label!r} must start at an epoch between 2 and {epochs}.",
+                received={label: first},
+            )
+    return stages
+
+
+def plot_history(
+    history: Any,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    stages: dict[str, int] | None = None,
+) -> Path:
     """Draw loss and accuracy (train vs validation) per epoch and save a PNG.
 
     Args:
         history: ``model.fit(...)``'s History, or its ``.history`` dict.
         path: Where the PNG goes; written to a temporary file first, then renamed.
         title: Figure title, e.g. ``"lenet5 on mnist"``.
+        stages: ``{label: first epoch}`` (1-based) of later training stages, drawn as
+            a labelled dotted line before that epoch, e.g. ``{"fine-tune": 11}``
+            for ``fine_tune``'s second stage. Default None.
 
     Returns:
         The path of the PNG.
@@ -47,6 +73,7 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
     import matplotlib.pyplot as plt
 
     series = _series(history)
+    marks = _check_stages(stages, len(series["loss"]))
     panels = [("loss", "loss")]
     acc = next((k for k in series if k.endswith("accuracy") and not k.startswith("val_")), None)
     if acc is not None:
@@ -61,6 +88,12 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
         ax.set_ylabel(label)
         ax.set_xticks(list(epochs))
         ax.grid(alpha=0.3)
+        for label, first in marks.items():
+            ax.axvline(first - 0.5, color="0.4", linestyle=":", linewidth=1.2)
+            ax.annotate(
+                f" {label} →", (first - 0.5, 1.0), xycoords=("data", "axes fraction"),
+                va="top", fontsize=8, color="0.3",
+            )  # fmt: skip
         ax.legend()
     if title:
         fig.suptitle(title)
