@@ -8,8 +8,8 @@
     history = trainer.fit(x_train, y_train, epochs=2, batch_size=64)
 """
 
-from cnnkit.training import losses, metrics, optimizers
+from cnnkit.training import distributed, losses, metrics, optimizers
 from cnnkit.training._steps import predict
 from cnnkit.training._trainer import Trainer
 
-__all__ = ["Trainer", "losses", "metrics", "optimizers", "predict"]
+__all__ = ["Trainer", "distributed", "losses", "metrics", "optimizers", "predict"]

@@ -90,6 +90,12 @@ class ArrayData:
         self.num_samples = len(x)
         full = -(-self.num_samples // batch_size)
         self.steps: int | None = full if steps is None else min(steps, full)
+        # Distributed training (cnnkit.training._ddp): (rank, world_size) when every
+        # batch is a global batch of which this process takes its slice, and
+        # ``loss_scale`` = world_size / samples in the current global batch.
+        self.shard: tuple[int, int] | None = None
+        self.loss_scale: float | None = None
+        self.sharded = False  # True for a validation part whose sums are all-reduced
 
     def epoch(self, start: int = 0) -> Iterator[Batch]:
         """Yield the batches of one epoch, skipping the first ``start`` (resume)."""
@@ -97,6 +103,8 @@ class ArrayData:
         if self.shuffle:
             order = torch.randperm(self.num_samples, generator=self.generator)
             order = order.to(self.x.device)
+        elif self.shard is not None:
+            order = torch.arange(self.num_samples, device=self.x.device)
         bs = self.batch_size
         for step in range(start, self.steps or 0):
             if order is None:
@@ -108,6 +116,10 @@ class ArrayData:
                 )
                 continue
             idx = order[step * bs : (step + 1) * bs]
+            if self.shard is not None:
+                rank, world = self.shard
+                self.loss_scale = world / len(idx)
+                idx = idx.tensor_split(world)[rank]
             yield (
                 _input_float(self.x.index_select(0, idx)),
                 None if self.y is None else self.y.index_select(0, idx),

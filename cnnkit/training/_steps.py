@@ -17,6 +17,7 @@ from cnnkit._errors import invalid_value
 from cnnkit.callbacks._base import CallbackList
 from cnnkit.training._checks import check_lengths, check_positive_int, check_targets, check_verbose
 from cnnkit.training._data import ArrayData, Batch, as_tensor, make_data
+from cnnkit.training._ddp import reduce_metrics
 from cnnkit.training._fit_inputs import batch_weights, class_weight_table
 from cnnkit.training._progress import ProgressDisplay
 from cnnkit.training._state import (
@@ -108,17 +109,20 @@ class StepsMixin:
     device: torch.device
 
     # ------------------------------------------------------------------ one step
-    def _forward_for_loss(self, xb: torch.Tensor) -> Any:
+    def _forward_for_loss(self, xb: torch.Tensor, forward: Any = None) -> Any:
+        forward = self._forward if forward is None else forward
         if self._final is not None:
             with self._final.disabled():
-                return self._forward(xb)
-        return self._forward(xb)
+                return forward(xb)
+        return forward(xb)
 
-    def _loss_value(self, yb, y_pred, wb) -> torch.Tensor:
+    def _loss_value(self, yb, y_pred, wb, scale: float | None = None) -> torch.Tensor:
         per_sample = self.loss(yb, y_pred, logits=True if self._final is not None else None)
         if wb is not None:
             per_sample = per_sample * wb.reshape(per_sample.shape)
-        loss = per_sample.mean()
+        # Distributed: this rank's sum times world_size / global batch, so DDP's average
+        # over the ranks is the global batch mean (and an empty slice contributes 0).
+        loss = per_sample.mean() if scale is None else per_sample.sum() * scale
         if self.loss_weight != 1.0:
             loss = loss * self.loss_weight
         penalties = [p for layer in self._reg_layers() for p in layer.regularization_losses()]
@@ -166,10 +170,12 @@ class StepsMixin:
         if self._reg_cache is None:
             self._scan_layers()
         optimizer = self._optimizer
+        scale = getattr(data, "loss_scale", None)  # set only while sharded (distributed)
+        forward = self._ddp if scale is not None else None
         with self._autocast():
-            y_pred = self._forward_for_loss(xb)
+            y_pred = self._forward_for_loss(xb, forward)
             self._check_once(data, yb, y_pred)
-            loss = self._loss_value(yb, y_pred, wb)
+            loss = self._loss_value(yb, y_pred, wb, scale)
         optimizer.zero_grad(set_to_none=True)
         clip = self._spec is not None and self._spec.clips
         if self._scaler is not None:
@@ -186,7 +192,9 @@ class StepsMixin:
             optimizer.step()
         for layer in self._constrained:  # Keras projects constrained weights after each update
             layer.apply_constraints()
-        self._track(yb, y_pred, wb, loss, len(xb))
+        # A scaled loss counts for 1/scale samples: summed over the ranks that is the
+        # global batch mean weighted by the global batch size.
+        self._track(yb, y_pred, wb, loss, len(xb) if scale is None else 1.0 / scale)
 
     # ------------------------------------------------------------------ loops
     def _test_loop(self, data: Any, cbs: CallbackList | None, progress: ProgressDisplay):
@@ -212,6 +220,8 @@ class StepsMixin:
         finally:
             self.model.train(was_training)
             self._checked = checked
+        if getattr(data, "sharded", False):  # a validation part of a distributed fit
+            reduce_metrics(self)
         logs = self._logs()
         progress.end(step, logs)
         return logs

@@ -24,6 +24,7 @@ from cnnkit.training._checks import (
     step_count,
 )
 from cnnkit.training._data import ArrayData, SequenceData
+from cnnkit.training._ddp import agree_stop, distribute_fit, reduce_metrics
 from cnnkit.training._engine import (
     autocast_factory,
     configure_threads,
@@ -120,6 +121,7 @@ class Trainer(StepsMixin):
         self._autocast = autocast_factory(mixed_precision, self.device)
         self._scaler = grad_scaler(mixed_precision, self.device)
         self._forward = torch.compile(model) if jit_compile else model
+        self._ddp: nn.Module | None = None  # the DDP wrapper while a distributed fit runs
         self._optimizer_arg = optimizer
         self._optimizer: torch.optim.Optimizer | None = None
         self._spec: Any = None
@@ -261,6 +263,9 @@ class Trainer(StepsMixin):
             device=self.device,
             generator=self.data_order,
         )
+        data, val_data, callbacks, verbose = distribute_fit(
+            self, data, val_data, callbacks, verbose
+        )
         class_w = class_weight_table(class_weight, self.device)
         history = History()
         self.history = history
@@ -319,9 +324,13 @@ class Trainer(StepsMixin):
                     for hook in after_batch:
                         hook(step - 1)
                 progress.update(step, self._logs)
+                if batch_cbs and self._ddp is not None:
+                    self.model.stop_training = agree_stop(self.model.stop_training, self.device)
                 if self.model.stop_training:
                     break
             start_step = 0
+            if self._ddp is not None:
+                reduce_metrics(self)
             logs = self._logs()
             if val_data is not None:
                 val = self._test_loop(val_data, None, ProgressDisplay(0))
@@ -333,9 +342,12 @@ class Trainer(StepsMixin):
             cbs.on_epoch_end(epoch, logs)
             for hook in after_epoch:
                 hook(epoch)
+            if self._ddp is not None:
+                self.model.stop_training = agree_stop(self.model.stop_training, self.device)
             if self.model.stop_training:
                 break
         cbs.on_train_end(logs)
+        self._ddp = None
         return history
 
     fit_generator = fit
