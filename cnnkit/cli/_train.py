@@ -69,6 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", default=None, help="output folder (default runs/MODEL-DATASET)")
     parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1)
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        help="train data-parallel on N processes (torch.distributed: gloo on CPU, nccl on "
+        "CUDA); --batch-size is then the global batch (default 1)",
+    )
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -127,15 +134,45 @@ def _model_setup(args: argparse.Namespace, data: Any) -> tuple[Any, dict[str, An
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train, evaluate on the test split, write the artifacts; returns 0."""
-    from cnnkit.cli._train_data import load_dataset, write_class_names
-    from cnnkit.utils import set_random_seed
+    """Train, evaluate on the test split, write the artifacts; returns 0.
 
+    With ``--nproc N`` (N > 1) the same job runs on N processes joined by
+    ``cnnkit.training.distributed.launch``; rank 0 alone writes and prints.
+    """
     if not 0.0 <= args.validation_split < 1.0:
         raise invalid_value(
             "--validation-split must be in [0, 1).",
             received={"validation_split": args.validation_split},
         )
+    if args.nproc < 1:
+        raise invalid_value(
+            "--nproc must be a number of processes >= 1.", received={"nproc": args.nproc}
+        )
+    if args.nproc == 1:
+        return _job(args)
+    from cnnkit.training import distributed
+
+    return int(distributed.launch(_job, nproc=args.nproc, args=(args,)))
+
+
+def _as_arrays(dataset: Any) -> tuple[Any, Any]:
+    """A folder dataset's batches as one (images, labels) array pair (distributed runs)."""
+    import numpy as np
+
+    batches = list(dataset)
+    return (
+        np.concatenate([np.asarray(x) for x, _ in batches]),
+        np.concatenate([np.asarray(y) for _, y in batches]),
+    )
+
+
+def _job(args: argparse.Namespace) -> int:
+    """One process's share of ``run``: every rank trains; rank 0 writes and prints."""
+    from cnnkit.cli._train_data import load_dataset, write_class_names
+    from cnnkit.training import distributed
+    from cnnkit.utils import set_random_seed
+
+    main = distributed.is_main_process()
     set_random_seed(args.seed)
     batch = args.batch_size or 32
     data = load_dataset(
@@ -147,17 +184,28 @@ def run(args: argparse.Namespace) -> int:
     model, fit_kwargs = setup(args, data)
     name = args.model or "recipe"
     out = Path(args.out or f"runs/{Path(name).stem}-{Path(args.dataset).name}")
-    out.mkdir(parents=True, exist_ok=True)
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     x, y = data.train
     if data.in_memory:
         fit_kwargs.setdefault("validation_split", args.validation_split)
+    elif distributed.is_distributed():
+        # Distributed fit shards arrays only: a (small) folder is loaded into memory, and
+        # its held-out part is the validation data, as in a single-process run.
+        x, y = _as_arrays(x)
+        data.test = _as_arrays(data.test[0])
+        fit_kwargs.setdefault("validation_data", data.test)
+        fit_kwargs["batch_size"] = args.batch_size or 32
     else:  # a folder: its held-out part doubles as validation data
         fit_kwargs.setdefault("validation_data", data.test[0])
         fit_kwargs.pop("batch_size", None)  # the dataset is already batched
     start = time.perf_counter()
     history = model.fit(x, y, verbose=args.verbose, **fit_kwargs)
     seconds = time.perf_counter() - start
+    # Not sharded: every rank evaluates the whole test set (rank 0 reports it).
     test_loss, test_acc = model.evaluate(*data.test, verbose=0)[:2]
+    if not main:
+        return 0
     model.save(out / "model.cnnkit")
     write_class_names(out, data.class_names)
     _write_text(out / "history.csv", _history_csv(history.history))
@@ -170,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         "train_seconds": round(seconds, 2),
         "params": model.count_params(),
         "seed": args.seed,
+        "processes": distributed.world_size(),
         "final": {k: v[-1] for k, v in history.history.items()},
     }
     _write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
