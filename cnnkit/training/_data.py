@@ -116,14 +116,20 @@ class ArrayData:
                 )
                 continue
             idx = order[step * bs : (step + 1) * bs]
+            weights = self.w
             if self.shard is not None:
                 rank, world = self.shard
                 self.loss_scale = world / len(idx)
-                idx = idx.tensor_split(world)[rank]
+                part = idx.tensor_split(world)[rank]
+                if len(part) == 0:
+                    # A last global batch smaller than world_size leaves this rank none: a
+                    # zero-weight stand-in keeps it in DDP's all-reduce and out of the sums.
+                    part, weights = idx[:1], torch.zeros(len(self.x), device=self.x.device)
+                idx = part
             yield (
                 _input_float(self.x.index_select(0, idx)),
                 None if self.y is None else self.y.index_select(0, idx),
-                None if self.w is None else self.w.index_select(0, idx),
+                None if weights is None else weights.index_select(0, idx),
             )
 
 

@@ -25,6 +25,7 @@ supported).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -105,6 +106,11 @@ def _share_data_order(generator: torch.Generator, device: torch.device) -> None:
 def _wrap(trainer: Any) -> nn.Module:
     from torch.nn.parallel import DistributedDataParallel
 
+    # A conv with one input channel gets its weight gradient with channels_last strides
+    # (9, 1, 3, 1) for a (4, 1, 3, 3) weight stored (9, 9, 3, 1): the same memory order,
+    # as the size-1 axis's stride is meaningless, but DDP compares strides literally and
+    # warns "may impair performance" once per rank. Silence exactly that message.
+    warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
     device = trainer.device
     ids = None  # CPU (and MPS) modules take no device ids
     if device.type == "cuda":

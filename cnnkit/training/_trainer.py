@@ -229,7 +229,9 @@ class Trainer(StepsMixin):
         Sequence, or an iterable of ``(x, y[, sample_weight])`` batches. Batch size
         defaults to 32. Float step counts (Keras 2's ``len(x) / 32``) are rounded up;
         Keras 2's ``workers``/``use_multiprocessing``/``max_queue_size`` are ignored
-        with a one-time warning.
+        with a one-time warning. Inside a ``torch.distributed`` group (e.g. under
+        ``cnnkit.training.distributed.launch``) array inputs are trained data-parallel,
+        ``batch_size`` being the global batch (see :mod:`cnnkit.training._ddp`).
         """
         ignore_loader_arguments(
             workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size

@@ -27,8 +27,8 @@ def test_two_processes_train_exactly_like_one():
     assert [r["info"] for r in ranks] == [(0, 2, True), (1, 2, True)]
     # DDP keeps the replicas identical, bit for bit.
     np.testing.assert_array_equal(ranks[0]["weights"], ranks[1]["weights"])
-    # Global batch 16 split 8/8 (the last one 3/2 from 69 - 17 validation samples) with
-    # averaged gradients is the same SGD trajectory as one process, up to rounding.
+    # Global batch 16 split 8/8 (the last one, 1 sample, 1/0) with averaged gradients is
+    # the same SGD trajectory as one process, up to rounding.
     np.testing.assert_allclose(ranks[0]["weights"], single["weights"], atol=1e-5, rtol=0)
     assert np.abs(single["weights"]).max() > 0.1  # the weights did move
     # Logs (train and validation) are sample-weighted over the ranks: identical everywhere
