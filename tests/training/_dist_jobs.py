@@ -35,12 +35,14 @@ def small_cnn():
     )
 
 
-def train_small_cnn(callbacks: list[Any] | None = None, epochs: int = EPOCHS) -> dict[str, Any]:
+def train_small_cnn(
+    callbacks: list[Any] | None = None, epochs: int = EPOCHS, seed: int = SEED
+) -> dict[str, Any]:
     """The equivalence run; the same function trains single-process in the test."""
     from cnnkit.utils import set_random_seed
 
     torch.set_num_threads(1)
-    set_random_seed(SEED)
+    set_random_seed(seed)
     model = small_cnn()
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.optimizer.param_groups[0]["lr"] = 0.5
@@ -72,7 +74,9 @@ def equivalence_job(mutation: str = "none") -> dict[str, Any]:
         import cnnkit.training._ddp as ddp
 
         ddp.rank = lambda: 0  # the deliberate bug the equivalence test must catch
-    result = train_small_cnn()
+    # Rank 1 is seeded differently: its initial weights and data order must still be
+    # rank 0's (DDP broadcasts the weights, fit broadcasts the data-order state).
+    result = train_small_cnn(seed=SEED + dist.get_rank())
     info = (distributed.rank(), distributed.world_size(), distributed.is_distributed())
     return {"ranks": _gathered(result | {"info": info})}
 
