@@ -39,6 +39,7 @@ __all__ = [
 _BACKENDS = ("gloo", "nccl")
 # A process that died without reporting may still have its message in the pipe.
 _GRACE_SECONDS = 5.0
+_COLLECTIVE_DEFAULT_S = 1800.0  # torch's own default process-group timeout
 
 
 class DistributedError(RuntimeError):
@@ -88,9 +89,11 @@ def _check_arguments(fn: Any, nproc: Any, args: Any, backend: Any, timeout_s: An
             "launch(): `args` must be a tuple of arguments for `fn`.",
             received={"args": type(args).__name__},
         )
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0:
+    if timeout_s is not None and (
+        isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0
+    ):
         raise invalid_value(
-            "launch(): `timeout_s` must be a positive number of seconds.",
+            "launch(): `timeout_s` must be None or a positive number of seconds.",
             received={"timeout_s": timeout_s},
         )
     if backend is None:
@@ -153,9 +156,9 @@ def _stop(procs: list[Any]) -> None:
             p.join()
 
 
-def _collect(procs: list[Any], results: Any, timeout_s: float) -> Any:
+def _collect(procs: list[Any], results: Any, timeout_s: float | None) -> Any:
     """Wait for every rank's report; raise on the first failure, crash or the deadline."""
-    deadline = time.monotonic() + timeout_s
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     reported: dict[int, Any] = {}
     dead_since: dict[int, float] = {}
     while len(reported) < len(procs):
@@ -163,7 +166,7 @@ def _collect(procs: list[Any], results: Any, timeout_s: float) -> Any:
             rank_, ok, payload = results.get(timeout=0.2)
         except queue.Empty:
             now = time.monotonic()
-            if now > deadline:
+            if deadline is not None and now > deadline:
                 raise DistributedError(
                     f"launch(): ranks {sorted(set(range(len(procs))) - set(reported))} did not "
                     f"finish within timeout_s={timeout_s:g} seconds; all ranks were stopped."
@@ -188,7 +191,7 @@ def launch(
     nproc: int = 2,
     args: tuple[Any, ...] = (),
     backend: str | None = None,
-    timeout_s: float = 600.0,
+    timeout_s: float | None = None,
 ) -> Any:
     """Run ``fn(*args)`` on ``nproc`` processes joined in one ``torch.distributed`` group.
 
@@ -201,7 +204,9 @@ def launch(
         nproc: Number of processes (ranks), >= 1.
         args: Positional arguments for ``fn``; they are pickled to every process.
         backend: ``"gloo"`` (CPU), ``"nccl"`` (CUDA) or None: nccl when CUDA is available.
-        timeout_s: Seconds the whole job (and any single collective) may take.
+        timeout_s: Seconds the whole job may take (None: no limit). Any single
+            collective (a gradient all-reduce waiting for a stuck peer) gives up after
+            ``timeout_s`` too, or after torch's default of 30 minutes when None.
 
     Returns:
         Rank 0's return value.
@@ -211,13 +216,14 @@ def launch(
             the job ran past ``timeout_s``; every rank has been stopped by then.
     """
     backend = _check_arguments(fn, nproc, args, backend, timeout_s)
+    collective_s = _COLLECTIVE_DEFAULT_S if timeout_s is None else float(timeout_s)
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     port = _free_port()
     procs = [
         ctx.Process(
             target=_worker,
-            args=(r, nproc, port, backend, float(timeout_s), fn, tuple(args), results),
+            args=(r, nproc, port, backend, collective_s, fn, tuple(args), results),
             # Not daemonic: a rank may start its own workers (directory data loaders).
             daemon=False,
         )
@@ -226,7 +232,7 @@ def launch(
     for p in procs:
         p.start()
     try:
-        value = _collect(procs, results, float(timeout_s))
+        value = _collect(procs, results, None if timeout_s is None else float(timeout_s))
         for p in procs:
             p.join(_GRACE_SECONDS)
         return value

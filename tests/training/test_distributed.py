@@ -105,7 +105,7 @@ def test_outside_a_group_everything_is_single_process():
         ({"nproc": 2.0}, ValueError, "Received: nproc=2.0"),
         ({"args": 5}, TypeError, "`args` must be a tuple.*Received: args='int'"),
         ({"backend": "glo"}, ValueError, "Unknown backend 'glo'.*Did you mean 'gloo'"),
-        ({"timeout_s": 0}, ValueError, "`timeout_s` must be a positive.*Received: timeout_s=0"),
+        ({"timeout_s": 0}, ValueError, "`timeout_s` must be None or a positive.*timeout_s=0"),
     ],
 )  # fmt: skip
 def test_bad_launch_arguments(kwargs, error, match):
