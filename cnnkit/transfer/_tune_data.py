@@ -54,6 +54,26 @@ def as_dataset(data: Any, image_size: tuple[int, int], batch_size: int, shuffle:
     )
 
 
+def cache_budget_bytes() -> int:
+    """Half the machine's physical memory: the most the cache may take (4 GiB if unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows)
+        return 4 * 1024**3
+
+
+def _check_budget(row_bytes: int, rows: int) -> None:
+    need, budget = row_bytes * rows, cache_budget_bytes()
+    if need > budget:
+        raise invalid_value(
+            "fine_tune: the cache of the frozen part's outputs would not fit in memory.",
+            expected=f"at most {budget / 1024**3:.1f} GiB (half the physical memory)",
+            received={"estimated cache": f"{need / 1024**3:.1f} GiB for {rows:,} images"},
+            hint="Pass cache=False (every epoch runs the whole network), a later "
+            "unfreeze_from (a smaller cut), or augment=None (half the rows).",
+        )
+
+
 def _mirror(x: torch.Tensor) -> torch.Tensor:
     """Left-right mirror of NHWC images ``(N, H, W, C)``."""
     return x.flip(2)
@@ -91,20 +111,23 @@ def cache_cuts(
     batches, total = iter_batches(data, batch_size, None if base is None else base.sample_shape[:2])
     device = model_device(model)
     used = resolve_precision(precision, device)
-    early_shape: list[tuple[int, ...]] = []
+    seen: dict[str, Any] = {"early_shape": None, "budget_checked": False}
 
     def one_view(x: torch.Tensor) -> torch.Tensor:
         bf16 = torch.autocast(device.type, dtype=torch.bfloat16)
         with bf16 if used == "bf16" else nullcontext():
             a = run_units(frozen[:early], x)
             b = run_units(frozen[early:late], a)
-        early_shape[:] = [tuple(a.shape[1:])]
+        seen["early_shape"] = tuple(a.shape[1:])
         return torch.cat([a.flatten(1).float(), b.flatten(1).float()], dim=1)
 
     def views(x: torch.Tensor) -> torch.Tensor:
-        if not mirrored:
-            return one_view(x)
-        return torch.cat([one_view(x), one_view(_mirror(x))], dim=1)
+        row = one_view(x) if not mirrored else torch.cat([one_view(x), one_view(_mirror(x))], 1)
+        if not seen["budget_checked"] and total is not None:
+            # After the first batch the row size is known: refuse before filling the memory.
+            _check_budget(row.shape[1] * row.element_size(), total * x.shape[0])
+            seen["budget_checked"] = True
+        return row
 
     with inference_layout(model):
         frozen = units
@@ -118,8 +141,8 @@ def cache_cuts(
     if mirrored:
         flat = np.concatenate(np.split(flat, 2, axis=1))
         labels = np.concatenate([labels, labels])
-    split = int(np.prod(early_shape[0]))
-    return flat[:, :split].reshape(-1, *early_shape[0]), flat[:, split:], labels, used
+    split = int(np.prod(seen["early_shape"]))
+    return flat[:, :split].reshape(-1, *seen["early_shape"]), flat[:, split:], labels, used
 
 
 def _folded_units(

@@ -182,3 +182,24 @@ def test_a_bf16_caching_pass_runs_a_batchnorm_folded_copy(monkeypatch):
         relative = np.linalg.norm(a - b) / np.linalg.norm(b)
         assert 0 < relative < 0.3  # bf16 rounding, amplified by this random-weight body
     assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_a_cache_larger_than_the_memory_budget_is_refused_before_it_fills(monkeypatch):
+    import cnnkit.transfer._tune_data as tune_data
+
+    x, y = two_class_images(16)
+    calls: list[int] = []
+    real = tune_data.run_units
+
+    def counting(units, inputs, training=None):
+        calls.append(inputs.shape[0])
+        return real(units, inputs, training)
+
+    monkeypatch.setattr(tune_data, "run_units", counting)
+    monkeypatch.setattr(tune_data, "cache_budget_bytes", lambda: 10_000)
+    with pytest.raises(ValueError, match=r"would not fit in memory.*cache=False") as error:
+        fine_tune(small_lite0(), (x, y), classes=2, batch_size=4, precision="float32", verbose=0)
+    assert "for 16 images" in str(error.value)
+    assert len(calls) <= 4  # stopped after the first batch (2 views x 2 cuts), not 4 batches
+    monkeypatch.undo()
+    assert tune_data.cache_budget_bytes() > 10**8  # half of this machine's memory
