@@ -15,7 +15,13 @@ import torch
 
 from cnnkit._errors import invalid_value
 
-__all__ = ["autocast_factory", "configure_threads", "grad_scaler", "resolve_device"]
+__all__ = [
+    "autocast_factory",
+    "configure_threads",
+    "grad_scaler",
+    "resolve_device",
+    "usable_cpus",
+]
 
 _DEVICES = ("auto", "cpu", "cuda", "mps")
 _PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -68,15 +74,20 @@ def grad_scaler(mixed_precision: Any, device: torch.device) -> torch.amp.GradSca
     return torch.amp.GradScaler(device.type)
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS/Windows have no affinity API
+        return os.cpu_count() or 1
+
+
 def configure_threads() -> None:
     """Never run more intra-op threads than the CPUs this process may use.
 
     torch counts the host's cores; inside a container or a CPU-pinned job that
     oversubscribes and slows every convolution down.
     """
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS/Windows have no affinity API
-        usable = os.cpu_count() or 1
+    usable = usable_cpus()
     if torch.get_num_threads() > usable:
         torch.set_num_threads(usable)
