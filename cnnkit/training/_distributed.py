@@ -142,6 +142,10 @@ def _worker(
             timeout=datetime.timedelta(seconds=timeout_s),
         )
         value = fn(*args)
+        # Leave together: a rank tearing the group down while a peer still talks to it
+        # can abort that peer's transport threads. (After a failure there is no barrier:
+        # the caller stops every rank.)
+        dist.barrier()
         results.put((rank_, True, value if rank_ == 0 else None))
     except BaseException:  # every failure must reach the caller as text
         results.put((rank_, False, traceback.format_exc()))
