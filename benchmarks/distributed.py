@@ -106,6 +106,7 @@ def plain_worker(rank: int, world: int, port: int, threads: int, results) -> Non
     seconds = time.perf_counter() - start
     if rank == 0:
         results.put((seconds, float(total) / len(xt)))
+    dist.barrier()  # leave together: tearing gloo down under a peer can abort it
     dist.destroy_process_group()
 
 
