@@ -4,7 +4,9 @@ Keras MirroredStrategy semantics:
 
 - ``batch_size`` is the GLOBAL batch. Every rank draws the same permutation
   (rank 0's data-order generator state is broadcast at the start of ``fit``)
-  and takes its contiguous slice of every global batch (``tensor_split``).
+  and takes its contiguous slice of every global batch (``tensor_split``). A
+  rank that gets no sample of a short last batch trains on a zero-weight
+  stand-in, so it still joins the gradient all-reduce.
 - The model is wrapped in ``DistributedDataParallel`` for the training forward
   only (DDP broadcasts rank 0's weights when it is built). DDP averages the
   gradients over the ranks; each rank scales its loss *sum* by
@@ -16,7 +18,11 @@ Keras MirroredStrategy semantics:
 - Decision callbacks run everywhere on those identical logs; writers
   (ModelCheckpoint, CSVLogger, TensorBoard, or any callback with
   ``rank_zero_only = True``) and the progress display run on rank 0 only. A
-  stop request from any rank is agreed on by all ranks before the next batch.
+  stop request from any rank is agreed on by all ranks: after every batch when
+  a callback has batch hooks, else at the epoch end.
+- BatchNorm running statistics are rank 0's (DDP broadcasts buffers at every
+  training forward). ``evaluate``/``predict``/``train_on_batch`` are not
+  sharded: every rank computes the whole result itself.
 
 Only array inputs are sharded; datasets, Sequences and generators raise, and
 so does ``BackupAndRestore`` (resuming N processes from one file is not
