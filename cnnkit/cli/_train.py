@@ -47,13 +47,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (Adam)")
-    parser.add_argument("--schedule", choices=["onecycle", "constant"], default="onecycle")
+    parser.add_argument(
+        "--schedule",
+        choices=["onecycle", "constant"],
+        default="onecycle",
+        help="one-cycle up to the peak --lr (default), or --lr throughout",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--validation-split",
         type=float,
-        default=0.1,
-        help="fraction of an in-memory training set held out (default 0.1)",
+        default=None,
+        help="fraction of an in-memory training set held out (default 0.1 with --model; "
+        "the default recipe trains on all of it)",
     )
     parser.add_argument(
         "--image-size",
@@ -104,13 +110,15 @@ def _recipe_setup(args: argparse.Namespace, data: Any) -> tuple[Any, dict[str, A
             received={"model": None},
             hint="For example: cnnkit train --model lenet5 --dataset mnist",
         ) from err
-    recipe = default_recipe(args.dataset)
+    recipe = default_recipe(args.dataset, peak_lr=args.lr, schedule=args.schedule)
     model = recipe.build_model(data.input_shape, len(data.class_names))
     model.compile(**recipe.compile_kwargs)
     fit_kwargs = dict(recipe.fit_kwargs)
     for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size)):
         if value is not None:
             fit_kwargs[key] = value
+    if args.validation_split is not None:
+        fit_kwargs["validation_split"] = args.validation_split
     return model, fit_kwargs
 
 
@@ -139,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     With ``--nproc N`` (N > 1) the same job runs on N processes joined by
     ``cnnkit.training.distributed.launch``; rank 0 alone writes and prints.
     """
-    if not 0.0 <= args.validation_split < 1.0:
+    if args.validation_split is not None and not 0.0 <= args.validation_split < 1.0:
         raise invalid_value(
             "--validation-split must be in [0, 1).",
             received={"validation_split": args.validation_split},
@@ -188,7 +196,8 @@ def _job(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     x, y = data.train
     if data.in_memory:
-        fit_kwargs.setdefault("validation_split", args.validation_split)
+        split = 0.1 if args.validation_split is None else args.validation_split
+        fit_kwargs.setdefault("validation_split", split)
     elif distributed.is_distributed():
         # Distributed fit shards arrays only: a (small) folder is loaded into memory, and
         # its held-out part is the validation data, as in a single-process run.

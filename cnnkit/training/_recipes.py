@@ -41,7 +41,7 @@ from typing import Any
 
 import torch
 
-from cnnkit._errors import unknown_name
+from cnnkit._errors import invalid_value, unknown_name
 
 __all__ = ["RECIPES", "Recipe", "default_recipe", "fast_precision", "mnist_net"]
 
@@ -134,17 +134,25 @@ def mnist_net(input_shape: Shape = (28, 28, 1), classes: int = 10) -> Any:
     )
 
 
-def _mnist_like(name: str, epochs: int, reaches: str) -> Recipe:
+def _mnist_like(name: str, epochs: int, reaches: str, peak: float | None, schedule: str) -> Recipe:
     from cnnkit.callbacks import OneCycle
     from cnnkit.training.optimizers import Adam
 
-    peak = 0.01
+    peak = 0.01 if peak is None else peak
     precision = fast_precision()
+    cycle = OneCycle(
+        max_lr=peak, pct_start=0.25, div_factor=10.0, final_div_factor=100.0, cycle_momentum=False
+    )
+    shape = (
+        f"Adam with a one-cycle schedule peaking at {peak} (25% warm-up, cosine decay)"
+        if schedule == "onecycle"
+        else f"Adam at a constant {peak}"
+    )
     return Recipe(
         name=name,
         build_model=mnist_net,
         compile_kwargs={
-            "optimizer": Adam(learning_rate=peak / 10),
+            "optimizer": Adam(learning_rate=peak / 10 if schedule == "onecycle" else peak),
             "loss": "sparse_categorical_crossentropy",
             "metrics": ["accuracy"],
             "mixed_precision": precision,
@@ -153,44 +161,43 @@ def _mnist_like(name: str, epochs: int, reaches: str) -> Recipe:
             "epochs": epochs,
             "batch_size": 256,
             "validation_split": 0.0,
-            "callbacks": [
-                OneCycle(
-                    max_lr=peak,
-                    pct_start=0.25,
-                    div_factor=10.0,
-                    final_div_factor=100.0,
-                    cycle_momentum=False,
-                )
-            ],
+            "callbacks": [cycle] if schedule == "onecycle" else [],
         },
         description=(
             f"mnist_net (3 × Conv3×3-BN-ReLU-MaxPool, 16/32/64 filters, softmax Dense; "
-            f"25,978 parameters, 1.48 M MACs per image), Adam with a one-cycle schedule "
-            f"peaking at {peak} (25% warm-up, cosine decay), batch 256, {epochs} epochs, "
+            f"25,978 parameters, 1.48 M MACs per image), {shape}, batch 256, {epochs} epochs, "
             f"{precision or 'float32'} arithmetic. {reaches}"
         ),
     )
 
 
-def _mnist() -> Recipe:
-    return _mnist_like("mnist", 2, "Reaches 99.0-99.2% MNIST test accuracy (seeds 0-2).")
+def _mnist(peak: float | None, schedule: str) -> Recipe:
+    reaches = "Reaches 99.0-99.2% MNIST test accuracy (seeds 0-2)."
+    return _mnist_like("mnist", 2, reaches, peak, schedule)
 
 
-def _fashion_mnist() -> Recipe:
-    return _mnist_like(
-        "fashion_mnist", 5, "The MNIST network with more epochs; not tuned for Fashion-MNIST."
-    )
+def _fashion_mnist(peak: float | None, schedule: str) -> Recipe:
+    reaches = "The MNIST network with more epochs; not tuned for Fashion-MNIST."
+    return _mnist_like("fashion_mnist", 5, reaches, peak, schedule)
 
 
 #: Dataset name -> recipe factory (a new Recipe, with new callbacks, per call).
-RECIPES: dict[str, Callable[[], Recipe]] = {"mnist": _mnist, "fashion_mnist": _fashion_mnist}
+RECIPES: dict[str, Callable[[float | None, str], Recipe]] = {
+    "mnist": _mnist,
+    "fashion_mnist": _fashion_mnist,
+}
 
 
-def default_recipe(dataset: str) -> Recipe:
+def default_recipe(
+    dataset: str, *, peak_lr: float | None = None, schedule: str = "onecycle"
+) -> Recipe:
     """The default recipe for a named dataset.
 
     Args:
         dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        peak_lr: The peak learning rate; default None: the recipe's own (0.01).
+        schedule: ``"onecycle"`` (default: warm-up to ``peak_lr``, then decay) or
+            ``"constant"`` (``peak_lr`` throughout).
 
     Returns:
         A new :class:`Recipe` (its callbacks are fresh objects).
@@ -206,4 +213,12 @@ def default_recipe(dataset: str) -> Recipe:
     factory = RECIPES.get(dataset) if isinstance(dataset, str) else None
     if factory is None:
         raise unknown_name("dataset for a default recipe", dataset, RECIPES, argument="dataset")
-    return factory()
+    if schedule not in ("onecycle", "constant"):
+        raise unknown_name("schedule", schedule, ["onecycle", "constant"], argument="schedule")
+    if peak_lr is not None and (
+        isinstance(peak_lr, bool) or not isinstance(peak_lr, (int, float)) or not peak_lr > 0
+    ):
+        raise invalid_value(
+            "default_recipe: `peak_lr` must be a positive number.", received={"peak_lr": peak_lr}
+        )
+    return factory(peak_lr, schedule)

@@ -128,6 +128,20 @@ def test_train_without_model_uses_the_default_recipe(shared_data, tmp_path, caps
     assert "test accuracy: " in capsys.readouterr().out
 
 
+def test_the_default_recipe_takes_lr_schedule_and_validation_split(
+    shared_data, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("CNNKIT_DATA", str(shared_data))
+    out = tmp_path / "recipe"
+    argv = ["train", "--dataset", "mnist", "--epochs", "1", "--limit", "512", "--lr", "0.003",
+            "--schedule", "constant", "--validation-split", "0.25", "--out", str(out),
+            "--verbose", "0"]  # fmt: skip
+    assert main(argv) == 0
+    final = json.loads((out / "metrics.json").read_text())["final"]
+    assert final["learning_rate"] == pytest.approx(0.003)  # constant: no one-cycle decay
+    assert "val_accuracy" in final  # 128 of the 512 images held out
+
+
 @pytest.mark.parametrize(
     ("argv", "match"),
     [

@@ -128,3 +128,22 @@ def test_gpu_uses_bf16_when_supported(monkeypatch):
     assert _recipes.fast_precision() is None
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     assert _recipes.fast_precision() == "bf16"
+
+
+def test_peak_learning_rate_and_constant_schedule():
+    moved = default_recipe("mnist", peak_lr=0.003)
+    (cycle,) = moved.fit_kwargs["callbacks"]
+    assert cycle.max_lrs == [0.003] and "peaking at 0.003" in moved.description
+    assert moved.compile_kwargs["optimizer"].learning_rate == pytest.approx(0.0003)
+    flat = default_recipe("fashion_mnist", peak_lr=0.002, schedule="constant")
+    assert flat.fit_kwargs["callbacks"] == []
+    assert flat.compile_kwargs["optimizer"].learning_rate == pytest.approx(0.002)
+    assert "Adam at a constant 0.002" in flat.description
+    assert default_recipe("mnist").fit_kwargs["callbacks"][0].max_lrs == [0.01]
+
+
+def test_bad_recipe_options():
+    with pytest.raises(ValueError, match=r"Unknown schedule 'cosine'.*'constant', 'onecycle'"):
+        default_recipe("mnist", schedule="cosine")
+    with pytest.raises(ValueError, match=r"`peak_lr` must be a positive number.*peak_lr=0"):
+        default_recipe("mnist", peak_lr=0)
