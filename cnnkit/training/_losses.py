@@ -22,6 +22,38 @@ from cnnkit._errors import invalid_type, invalid_value, unknown_name
 _EPSILON = 1e-7
 
 
+#: Keras loss arguments that change nothing here: the name (cnnkit names losses by
+#: class), the dtype, and the class axis when it is the last one.
+_NEUTRAL = {"name", "dtype"}
+_REDUCTIONS = ("sum_over_batch_size", "auto", None)
+
+
+def _check_keras_kwargs(owner: str, kwargs: dict[str, Any]) -> None:
+    """Accept the Keras constructor arguments cnnkit honours; refuse the rest by name.
+
+    Silently dropping ``reduction="sum"`` or ``axis=1`` would train a different
+    model than the course code asks for, so only values that match cnnkit's
+    behaviour pass.
+    """
+    for key, value in kwargs.items():
+        if key in _NEUTRAL:
+            continue
+        if key == "reduction" and value in _REDUCTIONS:
+            continue
+        if key == "axis" and value == -1:
+            continue
+        if key in ("reduction", "axis"):
+            supported = "'sum_over_batch_size'" if key == "reduction" else "-1 (the last axis)"
+            raise invalid_value(
+                f"{owner}: `{key}` {value!r} is not supported; cnnkit supports {supported}.",
+                received={key: value},
+            )
+        raise unknown_name(
+            f"{owner} argument", key, ["from_logits", "label_smoothing", "reduction", "axis",
+                                       "name", "dtype"], argument="argument",
+        )  # fmt: skip
+
+
 class Loss:
     """Base class: a callable ``loss(y_true, y_pred, logits=None) -> (batch,)`` tensor.
 
@@ -37,7 +69,10 @@ class Loss:
     #: The activation whose logits the loss can use directly ("softmax"/"sigmoid").
     pairs_with: ClassVar[str | None] = None
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, **_: Any) -> None:
+    def __init__(
+        self, from_logits: bool = False, label_smoothing: float = 0.0, **keras_kwargs: Any
+    ) -> None:
+        _check_keras_kwargs(type(self).__name__, keras_kwargs)
         if not 0.0 <= float(label_smoothing) < 1.0:
             raise invalid_value(
                 f"{type(self).__name__}: `label_smoothing` must be in [0, 1).",

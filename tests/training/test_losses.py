@@ -143,3 +143,18 @@ def test_final_softmax_is_trained_from_logits():
     got = trainer.evaluate(x, y, verbose=0)
     assert got == pytest.approx(expected, rel=1e-4)
     assert got > 2 * -np.log(1e-7)  # the clipped-probability loss could not exceed 16.1
+
+
+def test_keras_constructor_arguments_are_honoured_or_refused_by_name():
+    from cnnkit.losses import CategoricalCrossentropy, MeanSquaredError
+
+    CategoricalCrossentropy(from_logits=True, reduction="sum_over_batch_size", name="cce", axis=-1)
+    MeanSquaredError(reduction="auto", dtype="float32")
+    with pytest.raises(ValueError, match=r"`reduction` 'sum' is not supported.*reduction='sum'"):
+        CategoricalCrossentropy(reduction="sum")
+    with pytest.raises(ValueError, match=r"`axis` 1 is not supported.*-1 \(the last axis\)"):
+        CategoricalCrossentropy(axis=1)
+    with pytest.raises(
+        ValueError, match=r"argument 'label_smothing'.*Did you mean 'label_smoothing'"
+    ):
+        CategoricalCrossentropy(label_smothing=0.1)
