@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from cnnkit._errors import invalid_type, unknown_name
 
-__all__ = ["ACTIVATIONS", "activation_name", "get_activation"]
+__all__ = ["ACTIVATIONS", "activate", "activation_name", "get_activation"]
 
 ActivationFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -50,6 +50,18 @@ ACTIVATIONS: dict[str, ActivationFn] = {
     "softplus": F.softplus,
     "softmax": softmax,
 }
+
+
+#: Activations whose outputs are probabilities: computed in float32 even under bf16/fp16
+#: autocast, so that a softmax row sums to 1 to float32 precision, not bf16's 0.4 % steps.
+_PROBABILITIES = {id(softmax), id(torch.sigmoid)}
+
+
+def activate(fn: ActivationFn, x: torch.Tensor) -> torch.Tensor:
+    """``fn(x)``; softmax and sigmoid of a half-precision ``x`` run in float32."""
+    if id(fn) in _PROBABILITIES and x.dtype in (torch.bfloat16, torch.float16):
+        return fn(x.float())
+    return fn(x)
 
 
 def get_activation(

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnkit._errors import invalid_value
-from cnnkit.layers._activations import activation_name, get_activation
+from cnnkit.layers._activations import activate, activation_name, get_activation
 from cnnkit.layers._args import normalize_data_format, positive_int
 from cnnkit.layers._base import InputSpec, Layer
 from cnnkit.layers._kernel import KernelBiasMixin
@@ -88,7 +88,7 @@ class Dense(KernelBiasMixin, Layer):
         return (*input_shape[:-1], self.units)
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
-        return self.activation(F.linear(inputs, self.weight, self.bias))
+        return activate(self.activation, F.linear(inputs, self.weight, self.bias))
 
     def to_keras_layout(self, name: str, array: Array) -> Array:
         return permute(array, (1, 0)) if name == "weight" else array
@@ -204,7 +204,7 @@ class Activation(Layer):
         self.build_from_config_shape()
 
     def call(self, inputs: torch.Tensor, training: bool | None = None) -> torch.Tensor:
-        return self.activation(inputs)
+        return activate(self.activation, inputs)
 
     def get_config(self) -> dict[str, Any]:
         return super().get_config() | {"activation": activation_name(self.activation)}

@@ -179,3 +179,18 @@ def test_torch_state_dicts_load_directly():
     torch.testing.assert_close(ours_conv(x), conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1))
     features = torch.randn(2, 8)
     torch.testing.assert_close(ours_dense(features), linear(features))
+
+
+def test_softmax_and_sigmoid_outputs_are_float32_under_bf16_autocast():
+    torch.manual_seed(0)
+    x = torch.randn(4, 16)
+    for activation in ("softmax", "sigmoid"):
+        layer = Dense(10, activation=activation)
+        layer(x)  # build
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            probs = layer(x)
+        assert probs.dtype == torch.float32
+        if activation == "softmax":
+            torch.testing.assert_close(probs.sum(dim=1), torch.ones(4), atol=1e-6, rtol=0)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert Dense(3, activation="relu")(x).dtype == torch.bfloat16  # others stay bf16

@@ -81,8 +81,8 @@ def test_recipe_trains_a_few_batches_with_its_schedule():
     assert history.history["learning_rate"][-1] == pytest.approx(1e-5)
     probs = model.predict(x[:3], verbose=0)
     assert probs.shape == (3, 10)
-    # Under bf16 autocast the probabilities carry bf16's 8-bit mantissa (~0.4% steps).
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-2)
+    # The softmax runs in float32 even under bf16 autocast: rows sum to 1 to float32 precision.
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["minst", "MNIST", "cifar10", ""])
