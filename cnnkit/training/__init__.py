@@ -9,7 +9,17 @@
 """
 
 from cnnkit.training import distributed, losses, metrics, optimizers
+from cnnkit.training._recipes import Recipe, default_recipe
 from cnnkit.training._steps import predict
 from cnnkit.training._trainer import Trainer
 
-__all__ = ["Trainer", "distributed", "losses", "metrics", "optimizers", "predict"]
+__all__ = [
+    "Recipe",
+    "Trainer",
+    "default_recipe",
+    "distributed",
+    "losses",
+    "metrics",
+    "optimizers",
+    "predict",
+]

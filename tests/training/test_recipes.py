@@ -147,3 +147,9 @@ def test_bad_recipe_options():
         default_recipe("mnist", schedule="cosine")
     with pytest.raises(ValueError, match=r"`peak_lr` must be a positive number.*peak_lr=0"):
         default_recipe("mnist", peak_lr=0)
+
+
+def test_the_recipe_api_is_public():
+    import cnnkit.training
+
+    assert cnnkit.training.default_recipe is default_recipe and cnnkit.training.Recipe is Recipe
