@@ -9,7 +9,8 @@ for the model's input size (max pooling pads with −inf).
 Auxiliary classifiers (``aux_logits=True``) run only in training: the
 output of ``model(x)`` stays the main prediction, and the two auxiliary
 predictions of the latest training pass are in ``model.aux_outputs``.
-:meth:`GoogLeNet.auxiliary_loss` adds them with weight 0.3 (the paper's).
+:meth:`GoogLeNet.auxiliary_loss` adds them with weight 0.3 (the paper's);
+``fit`` adds it to the training loss by itself.
 
 ``transform_input=True`` re-normalises ImageNet-mean/std input to the
 [-1, 1] scaling the published weights were trained with (torchvision's

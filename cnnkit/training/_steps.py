@@ -19,6 +19,7 @@ from cnnkit.training._checks import check_lengths, check_positive_int, check_tar
 from cnnkit.training._data import ArrayData, Batch, as_tensor, make_data
 from cnnkit.training._ddp import reduce_metrics
 from cnnkit.training._fit_inputs import batch_weights, class_weight_table
+from cnnkit.training._loss_terms import LossTermsMixin
 from cnnkit.training._progress import ProgressDisplay
 from cnnkit.training._state import (
     capture_rng,
@@ -102,7 +103,7 @@ def predict(model: nn.Module, x: Any, batch_size: int = 32, verbose: Any = 0, st
     return predict_loop(model, model, data, ProgressDisplay(check_verbose(verbose)), nullcontext)
 
 
-class StepsMixin:
+class StepsMixin(LossTermsMixin):
     """Steps and loops; expects the attributes that :class:`Trainer` sets up."""
 
     model: nn.Module
@@ -115,38 +116,6 @@ class StepsMixin:
             with self._final.disabled():
                 return forward(xb)
         return forward(xb)
-
-    def _loss_value(self, yb, y_pred, wb, scale: float | None = None) -> torch.Tensor:
-        per_sample = self.loss(yb, y_pred, logits=True if self._final is not None else None)
-        if wb is not None:
-            per_sample = per_sample * wb.reshape(per_sample.shape)
-        # Distributed: this rank's sum times world_size / global batch, so DDP's average
-        # over the ranks is the global batch mean (and an empty slice contributes 0).
-        loss = per_sample.mean() if scale is None else per_sample.sum() * scale
-        if self.loss_weight != 1.0:
-            loss = loss * self.loss_weight
-        penalties = [p for layer in self._reg_layers() for p in layer.regularization_losses()]
-        if penalties:
-            loss = loss + torch.stack([p.float().sum() for p in penalties]).sum()
-        return loss
-
-    def _reg_layers(self) -> list[Any]:
-        """cnnkit layers with a weight or activity regularizer (asked for penalties each step)."""
-        if self._reg_cache is None:
-            self._scan_layers()
-        return self._reg_cache
-
-    def _scan_layers(self) -> None:
-        # Asking every layer for (empty) penalties each step costs ~4% of a LeNet step.
-        from cnnkit.layers import Layer
-
-        layers = [m for m in self.model.modules() if isinstance(m, Layer)]
-        self._reg_cache = [
-            m
-            for m in layers
-            if getattr(m, "_regularizers", None) or getattr(m, "activity_regularizer", None)
-        ]
-        self._constrained = [m for m in layers if getattr(m, "_constraints", None)]
 
     def _track(self, yb, y_pred, wb, loss, n: int) -> None:
         self.loss_tracker.update_mean(loss.detach(), n)

@@ -133,6 +133,7 @@ class Trainer(StepsMixin):
         self._pending_state: dict[str, Any] | None = None
         self._reg_cache: list[Any] | None = None  # layers with regularizers (found lazily)
         self._constrained: list[Any] = []  # layers with weight constraints
+        self._aux_models: list[Any] = []  # models with training-only auxiliary heads
         self._position = (0, 0)
         self._epoch_order_state = self.data_order.get_state()
         self.callbacks: list[Callback] = []
