@@ -140,19 +140,26 @@ def _mnist_like(name: str, epochs: int, reaches: str, peak: float | None, schedu
 
     peak = 0.01 if peak is None else peak
     precision = fast_precision()
-    cycle = OneCycle(
-        max_lr=peak, pct_start=0.25, div_factor=10.0, final_div_factor=100.0, cycle_momentum=False
+    one_cycle = schedule == "onecycle"
+    callbacks = (
+        [
+            OneCycle(
+                peak, pct_start=0.25, div_factor=10.0, final_div_factor=100.0, cycle_momentum=False
+            )
+        ]
+        if one_cycle
+        else []
     )
     shape = (
         f"Adam with a one-cycle schedule peaking at {peak} (25% warm-up, cosine decay)"
-        if schedule == "onecycle"
+        if one_cycle
         else f"Adam at a constant {peak}"
     )
     return Recipe(
         name=name,
         build_model=mnist_net,
         compile_kwargs={
-            "optimizer": Adam(learning_rate=peak / 10 if schedule == "onecycle" else peak),
+            "optimizer": Adam(learning_rate=peak / 10 if one_cycle else peak),
             "loss": "sparse_categorical_crossentropy",
             "metrics": ["accuracy"],
             "mixed_precision": precision,
@@ -161,7 +168,7 @@ def _mnist_like(name: str, epochs: int, reaches: str, peak: float | None, schedu
             "epochs": epochs,
             "batch_size": 256,
             "validation_split": 0.0,
-            "callbacks": [cycle] if schedule == "onecycle" else [],
+            "callbacks": callbacks,
         },
         description=(
             f"mnist_net (3 × Conv3×3-BN-ReLU-MaxPool, 16/32/64 filters, softmax Dense; "

@@ -33,6 +33,7 @@ __all__ = [
     "collect",
     "extract_features",
     "inference_layout",
+    "is_array_pair",
     "iter_batches",
     "predict_with_labels",
     "resolve_precision",
@@ -64,6 +65,11 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if native else "float32"
 
 
+def is_array_pair(data: Any) -> bool:
+    """Whether ``data`` is a pair ``(x, y)`` of arrays (not a dataset or a folder)."""
+    return isinstance(data, tuple) and len(data) == 2 and hasattr(data[0], "shape")
+
+
 def iter_batches(
     data: Any, batch_size: int, image_size: tuple[int, int] | None
 ) -> tuple[Iterable[Any], int | None]:
@@ -82,7 +88,7 @@ def iter_batches(
         )
     if isinstance(data, (np.ndarray, torch.Tensor)):
         data = (data, None)
-    if isinstance(data, tuple) and len(data) == 2 and hasattr(data[0], "shape"):
+    if is_array_pair(data):
         x, y = data
         n = len(x)
         if y is not None and len(y) != n:

@@ -189,7 +189,6 @@ def fine_tune(
     fit_kw = {"batch_size": batch_size, "verbose": verbose}
     classes_out = getattr(units[-1].module, "units", None) or 2
     tune_lr = lr * finetune_lr_factor
-    tune_callbacks = stage_callbacks(schedule, tune_lr, callbacks)
 
     started = time.perf_counter()
     if use_cache:
@@ -239,6 +238,7 @@ def fine_tune(
     tuned = None
     if epochs:
         unfreeze(model, unfreeze_from)
+        tune_callbacks = stage_callbacks(schedule, tune_lr, callbacks)
         if use_cache:
             tuned = fit_chain(
                 UnitChain(units[tune_cut:], model),

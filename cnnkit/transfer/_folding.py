@@ -11,13 +11,14 @@ and the BN layer dropped. That removes one full pass over every feature
 map: in EfficientNet-Lite0 under bf16 the BN layers took about a quarter of
 the forward time. The pairs are found by running the network once with hooks
 (a BN whose input tensor *is* a conv's output), and the folded copy is then
-checked against the original on the same batch; anything that does not
-match (a conv output also used elsewhere, say) keeps the unfolded copy.
+checked against the original on the same batch; when it does not match (a
+conv output also used elsewhere, say) the original network is used instead.
 """
 
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import Any
 
 import torch
@@ -47,17 +48,16 @@ def _pairs(model: nn.Module, run: Any) -> list[tuple[nn.Module, BatchNormalizati
     """``(conv, bn)`` pairs where the BN's input is exactly that conv's (linear) output."""
     # The outputs are kept alive so that no later tensor can reuse an id during the run.
     produced: dict[int, tuple[nn.Module, torch.Tensor]] = {}
-    readers: dict[int, list[BatchNormalization]] = {}
+    reads: list[tuple[nn.Module, BatchNormalization]] = []
     handles = []
 
     def after_conv(module: nn.Module, _inputs: Any, output: torch.Tensor) -> None:
         produced[id(output)] = (module, output)
 
     def before_bn(module: BatchNormalization, inputs: Any) -> None:
-        x = inputs[0]
-        conv = produced.get(id(x), (None, None))[0]
-        if conv is not None and _channel_axis_matches(conv, module, x.ndim):
-            readers.setdefault(id(conv), []).append(module)
+        conv = produced.get(id(inputs[0]), (None, None))[0]
+        if conv is not None and _channel_axis_matches(conv, module, inputs[0].ndim):
+            reads.append((conv, module))
 
     for module in model.modules():
         if isinstance(module, _FOLDABLE) and activation_name(module.activation) == "linear":
@@ -69,17 +69,10 @@ def _pairs(model: nn.Module, run: Any) -> list[tuple[nn.Module, BatchNormalizati
     finally:
         for handle in handles:
             handle.remove()
-    convs = {id(m): m for m in model.modules()}
     # A conv read by two BNs, or a BN called twice, is left alone.
-    calls: dict[int, int] = {}
-    for bns in readers.values():
-        for bn in bns:
-            calls[id(bn)] = calls.get(id(bn), 0) + 1
-    return [
-        (convs[cid], bns[0])
-        for cid, bns in readers.items()
-        if len(bns) == 1 and calls[id(bns[0])] == 1
-    ]
+    per_conv = Counter(id(conv) for conv, _ in reads)
+    per_bn = Counter(id(bn) for _, bn in reads)
+    return [(c, b) for c, b in reads if per_conv[id(c)] == 1 and per_bn[id(b)] == 1]
 
 
 @torch.no_grad()

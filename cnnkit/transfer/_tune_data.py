@@ -6,7 +6,7 @@ mirrored cat is still a cat. With the cache it cannot be random per epoch
 (the frozen part runs once), so the caching pass runs every *training* image
 twice, as it is and mirrored, and both stages train on the 2N cached
 examples. Without the cache every training batch is mirrored at random,
-image by image, as Keras' ``RandomFlip("horizontal")`` does. Validation
+image by image, by cnnkit's own ``RandomFlip("horizontal")`` layer. Validation
 images are never mirrored.
 """
 
@@ -23,10 +23,12 @@ from torch import nn
 
 from cnnkit._errors import invalid_value, unknown_name
 from cnnkit.data._arrays import ArrayBatches
+from cnnkit.layers import RandomFlip
 from cnnkit.models._model import model_device
 from cnnkit.transfer._extract import (
     collect,
     inference_layout,
+    is_array_pair,
     iter_batches,
     resolve_precision,
     run_units,
@@ -176,24 +178,21 @@ class MirroredBatches:
     """
 
     def __init__(self, data: Any, batch_size: int = 32) -> None:
-        if isinstance(data, tuple) and len(data) == 2 and hasattr(data[0], "shape"):
+        if is_array_pair(data):
             data = ArrayBatches(data[0], data[1], batch_size=batch_size, shuffle=True)
         self.data = data
+        self._flip = RandomFlip("horizontal")  # the layer's own per-image coin flips
 
     def __len__(self) -> int:
         return len(self.data)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, Any]]:
         for batch in self.data:
-            x, y = torch.as_tensor(batch[0]), batch[1]
-            flip = torch.rand(x.shape[0]) < 0.5
-            yield torch.where(flip.view(-1, 1, 1, 1).to(x.device), _mirror(x), x), y
+            yield self._flip(torch.as_tensor(batch[0]), training=True), batch[1]
 
 
 def fit_xy(data: Any, mirrored: bool, batch_size: int) -> tuple[Any, Any]:
     """``fit``'s ``(x, y)``: a pair ``(images, labels)`` as is, a dataset as ``(dataset, None)``."""
     if mirrored:
         return MirroredBatches(data, batch_size), None
-    if isinstance(data, tuple) and len(data) == 2 and hasattr(data[0], "shape"):
-        return data
-    return data, None
+    return data if is_array_pair(data) else (data, None)
