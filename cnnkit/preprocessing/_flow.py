@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
 from cnnkit._errors import invalid_value
 from cnnkit.data._arrays import as_tensor
-from cnnkit.preprocessing._sequence import BatchSequence
-
-if TYPE_CHECKING:
-    from cnnkit.preprocessing._generator import ImageDataGenerator
+from cnnkit.preprocessing._sequence import BatchSequence, BatchTransform
 
 __all__ = ["NumpyArrayIterator"]
 
@@ -44,7 +41,7 @@ class NumpyArrayIterator(BatchSequence):
         self,
         x: Any,
         y: Any,
-        generator: ImageDataGenerator,
+        generator: BatchTransform,
         *,
         batch_size: int = 32,
         shuffle: bool = True,

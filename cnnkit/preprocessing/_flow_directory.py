@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,10 +21,7 @@ from cnnkit.data._directory import default_workers
 from cnnkit.data._from_directory import check_image_size
 from cnnkit.data._scan import check_directory, list_image_files
 from cnnkit.preprocessing._prefetch import BatchDecoder
-from cnnkit.preprocessing._sequence import BatchSequence
-
-if TYPE_CHECKING:
-    from cnnkit.preprocessing._generator import ImageDataGenerator
+from cnnkit.preprocessing._sequence import BatchSequence, BatchTransform
 
 __all__ = ["DirectoryIterator"]
 
@@ -84,7 +81,7 @@ class DirectoryIterator(BatchSequence):
     def __init__(
         self,
         directory: Any,
-        image_data_generator: ImageDataGenerator,
+        image_data_generator: BatchTransform,
         target_size: tuple[int, int] = (256, 256),
         color_mode: str = "rgb",
         classes: list[str] | None = None,

@@ -10,16 +10,31 @@ batch index), so ``seq[i]`` returns the same batch however often it is asked.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+import torch
 
 from cnnkit._errors import invalid_value
 from cnnkit.data import epoch_permutation
 from cnnkit.data._arrays import check_batch_size
 from cnnkit.data._order import draw_seed
 
-__all__ = ["BatchSequence"]
+__all__ = ["BatchSequence", "BatchTransform"]
+
+
+class BatchTransform(Protocol):
+    """What an iterator needs from its ``ImageDataGenerator``: one call per batch.
+
+    The iterators depend on this protocol, not on the generator class, so the
+    imports run one way: ``_generator`` builds iterators, iterators never import it.
+    """
+
+    validation_split: float
+
+    def transform_batch(self, x: torch.Tensor, rng: np.random.Generator) -> np.ndarray:
+        """Random transforms and normalisation of one batch ``(batch, H, W, C)``."""
+        ...
 
 
 class BatchSequence:
