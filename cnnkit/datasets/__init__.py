@@ -6,5 +6,22 @@ SHA-256. CIFAR pickles are read with a restricted unpickler.
 """
 
 from cnnkit.datasets import cifar10, cifar100, fashion_mnist, mnist
+from cnnkit.datasets._canvas import (
+    CanvasBatch,
+    DigitCanvases,
+    boxes_from_xywh,
+    boxes_to_xywh,
+    digit_canvases,
+)
 
-__all__ = ["cifar10", "cifar100", "fashion_mnist", "mnist"]
+__all__ = [
+    "CanvasBatch",
+    "DigitCanvases",
+    "boxes_from_xywh",
+    "boxes_to_xywh",
+    "cifar10",
+    "cifar100",
+    "digit_canvases",
+    "fashion_mnist",
+    "mnist",
+]
