@@ -34,7 +34,7 @@ class LossTermsMixin:
         # With the final softmax/sigmoid switched off for the loss, every head (auxiliary
         # ones included, which share that activation) returns logits.
         logits = True if self._final is not None else None
-        loss = self._reduce(self.loss(yb, y_pred, logits=logits), wb, scale)
+        loss = self._reduce(self.loss.unreduced(yb, y_pred, logits=logits), wb, scale)
         if self.loss_weight != 1.0:
             loss = loss * self.loss_weight
         penalties = [p for layer in self._reg_layers() for p in layer.regularization_losses()]
@@ -42,7 +42,8 @@ class LossTermsMixin:
             loss = loss + torch.stack([p.float().sum() for p in penalties]).sum()
         for model in self._aux_models:
             loss = loss + model.auxiliary_loss(
-                lambda y, out: self._reduce(self.loss(y, out, logits=logits), wb, scale), yb
+                lambda y, out: self._reduce(self.loss.unreduced(y, out, logits=logits), wb, scale),
+                yb,
             )
         return loss
 

@@ -1,8 +1,7 @@
 """Keras' classification metrics, accumulated on the device without synchronising.
 
-Every metric keeps running sums as tensors on the model's device and only
-turns them into a Python float in :meth:`Metric.result_float`, which the
-engine calls at most a few times per second (and at epoch end). ``"accuracy"``
+The base classes live in :mod:`._metric_base`, the regression, margin and
+segmentation metrics in :mod:`._metrics_extra`. ``"accuracy"``
 is resolved like Keras 3 from the shapes of the labels and predictions:
 one output unit -> binary, integer labels -> sparse categorical, otherwise
 categorical.
@@ -16,102 +15,9 @@ from typing import Any, ClassVar
 import torch
 
 from cnnkit._errors import invalid_type, invalid_value, unknown_name
-
-
-def _probabilities(y_pred: torch.Tensor, activation: str | None) -> torch.Tensor:
-    """Probabilities from what the engine fed: logits of ``activation`` or probabilities."""
-    if activation == "softmax":
-        return torch.softmax(y_pred.float(), dim=-1)
-    if activation == "sigmoid":
-        return torch.sigmoid(y_pred.float())
-    return y_pred
-
-
-class Metric:
-    """Base class: ``update(y_true, y_pred, activation, sample_weight)`` then ``result()``.
-
-    Args:
-        name: The key in the logs (``"accuracy"``, ``"val_accuracy"`` for validation).
-    """
-
-    default_name: ClassVar[str] = "metric"
-    #: Constructor argument -> attribute holding it, for :meth:`get_config`.
-    config_attributes: ClassVar[dict[str, str]] = {}
-
-    def __init__(self, name: str | None = None) -> None:
-        self.name = name or self.default_name
-        self._state: list[torch.Tensor] | None = None
-
-    def reset(self) -> None:
-        """Forget the accumulated state (called at every epoch start)."""
-        self._state = None
-
-    def _accumulate(self, *values: torch.Tensor | float) -> None:
-        """Add to the running sums; plain numbers (sample counts) cost no new tensor."""
-        if self._state is None:
-            device = next(v.device for v in values if isinstance(v, torch.Tensor))
-            # float32 sums: exact for counts below 2**24 and supported on every device (MPS).
-            self._state = [
-                torch.as_tensor(v, dtype=torch.float32, device=device).detach().clone()
-                for v in values
-            ]
-        else:
-            for acc, v in zip(self._state, values, strict=True):
-                acc.add_(v.detach() if isinstance(v, torch.Tensor) else v)
-
-    def update(
-        self,
-        y_true: torch.Tensor,
-        y_pred: torch.Tensor,
-        activation: str | None = None,
-        sample_weight: torch.Tensor | None = None,
-    ) -> None:
-        raise NotImplementedError
-
-    def result(self) -> torch.Tensor:
-        """The current value as a 0-d tensor on the device (no synchronisation)."""
-        raise NotImplementedError
-
-    def result_float(self) -> float:
-        return float(self.result().item()) if self._state is not None else 0.0
-
-    def get_config(self) -> dict[str, Any]:
-        """The constructor's keyword arguments (JSON-able): ``type(self)(**get_config())``."""
-        own = {arg: getattr(self, attr) for arg, attr in self.config_attributes.items()}
-        return {"name": self.name} | own
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r})"
-
-
-class Mean(Metric):
-    """Weighted mean of per-sample values; subclasses define :meth:`values`."""
-
-    default_name = "mean"
-
-    def values(
-        self, y_true: torch.Tensor, y_pred: torch.Tensor, activation: str | None
-    ) -> torch.Tensor:
-        """One value per sample, shape ``(batch,)``."""
-        raise NotImplementedError
-
-    def update(self, y_true, y_pred, activation=None, sample_weight=None) -> None:
-        vals = self.values(y_true, y_pred, activation).float()
-        if sample_weight is None:
-            self._accumulate(vals.sum(), float(vals.numel()))
-        else:
-            w = sample_weight.reshape(vals.shape).to(vals.dtype)
-            self._accumulate((vals * w).sum(), w.sum())
-
-    def update_mean(self, value: torch.Tensor, count: int) -> None:
-        """Add a batch mean ``value`` that covers ``count`` samples (the loss tracker)."""
-        self._accumulate(value * count, float(count))
-
-    def result(self) -> torch.Tensor:
-        if self._state is None:
-            return torch.tensor(0.0)
-        total, count = self._state
-        return total / count.clamp_min(1e-12)
+from cnnkit.training._metric_base import Mean, Metric
+from cnnkit.training._metric_base import probabilities as _probabilities
+from cnnkit.training._metrics_extra import EXTRA_METRICS
 
 
 class CategoricalAccuracy(Mean):
@@ -274,6 +180,7 @@ _BY_NAME: dict[str, Any] = {
     "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
     "precision": Precision,
     "recall": Recall,
+    **EXTRA_METRICS,
 }
 _TOP_K = re.compile(r"top_(\d+)_accuracy")
 
@@ -297,4 +204,5 @@ def get_metric(metric: str | Metric | type[Metric]) -> Metric:
     if key not in _BY_NAME:
         raise unknown_name("metric", metric, [*_BY_NAME, "top_5_accuracy"], argument="metrics")
     cls = _BY_NAME[key]
-    return cls(name=metric) if cls is Accuracy else cls()
+    # Keras logs these under the name as written ("acc", "mae").
+    return cls(name=metric) if cls is Accuracy or key in EXTRA_METRICS else cls()

@@ -137,8 +137,8 @@ def test_sample_and_class_weights_scale_the_loss():
     w = np.zeros(16)
     w[:8] = 2.0
     weighted = trainer.evaluate(x, y, sample_weight=w, verbose=0)[0]
-    per_sample = trainer.loss(torch.from_numpy(y), torch.from_numpy(trainer.predict(x, verbose=0)),
-                              logits=True).numpy()  # fmt: skip
+    outputs = torch.from_numpy(trainer.predict(x, verbose=0))
+    per_sample = trainer.loss.unreduced(torch.from_numpy(y), outputs, logits=True).numpy()
     assert plain == pytest.approx(per_sample.mean(), rel=1e-5)
     assert weighted == pytest.approx((per_sample * w).mean(), rel=1e-5)
     before = [p.detach().clone() for p in trainer.model.parameters()]

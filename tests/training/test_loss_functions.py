@@ -42,7 +42,7 @@ def test_loss_functions_are_per_sample_and_match_their_class(fn, cls, y):
     pred = torch.softmax(torch.randn(16, 3, generator=torch.Generator().manual_seed(1)), -1)
     value = fn(y, pred)  # arrays are accepted like Keras'
     assert value.shape == (16,)
-    torch.testing.assert_close(value, cls()(torch.as_tensor(y), pred))
+    torch.testing.assert_close(value, cls().unreduced(torch.as_tensor(y), pred))
     assert isinstance(get_loss(fn), cls)  # compile maps it to the class (stable logits path)
     assert getattr(keras_losses, fn.__name__) is fn
 
@@ -78,9 +78,9 @@ def test_compile_with_a_custom_function_trains_on_probabilities():
 
 def test_scalar_and_multi_axis_returns_are_reduced_like_keras():
     y, pred = torch.ones(4, 2), torch.zeros(4, 2)
-    scalar = FunctionLoss(lambda t, p: (t - p).abs().mean())(y, pred)
+    scalar = FunctionLoss(lambda t, p: (t - p).abs().mean()).unreduced(y, pred)
     torch.testing.assert_close(scalar, torch.ones(4))
-    multi = FunctionLoss(lambda t, p: (t - p) * torch.tensor([1.0, 3.0]))(y, pred)
+    multi = FunctionLoss(lambda t, p: (t - p) * torch.tensor([1.0, 3.0])).unreduced(y, pred)
     torch.testing.assert_close(multi, torch.full((4,), 2.0))
 
 

@@ -41,8 +41,8 @@ def _t(a: np.ndarray) -> torch.Tensor:
 
 def test_categorical_crossentropy_from_probabilities_and_logits():
     expected = -np.log(_softmax(LOGITS))[np.arange(6), LABELS]
-    probs = CategoricalCrossentropy()(_t(ONE_HOT), _t(_softmax(LOGITS)))
-    logits = CategoricalCrossentropy(from_logits=True)(_t(ONE_HOT), _t(LOGITS))
+    probs = CategoricalCrossentropy(reduction=None)(_t(ONE_HOT), _t(_softmax(LOGITS)))
+    logits = CategoricalCrossentropy(from_logits=True, reduction=None)(_t(ONE_HOT), _t(LOGITS))
     np.testing.assert_allclose(probs.numpy(), expected, rtol=1e-5)
     np.testing.assert_allclose(logits.numpy(), expected, rtol=1e-5)
 
@@ -50,8 +50,10 @@ def test_categorical_crossentropy_from_probabilities_and_logits():
 def test_label_smoothing_mixes_targets_with_uniform():
     smooth = ONE_HOT * 0.9 + 0.1 / 4
     expected = -(smooth * np.log(_softmax(LOGITS))).sum(-1)
-    got = CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)(_t(ONE_HOT), _t(LOGITS))
-    sparse = SparseCategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+    got = CategoricalCrossentropy(from_logits=True, label_smoothing=0.1, reduction=None)(
+        _t(ONE_HOT), _t(LOGITS)
+    )
+    sparse = SparseCategoricalCrossentropy(from_logits=True, label_smoothing=0.1, reduction=None)
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5)
     np.testing.assert_allclose(sparse(_t(LABELS), _t(LOGITS)).numpy(), expected, rtol=1e-5)
 
@@ -59,7 +61,7 @@ def test_label_smoothing_mixes_targets_with_uniform():
 def test_sparse_crossentropy_matches_categorical():
     expected = -np.log(_softmax(LOGITS))[np.arange(6), LABELS]
     for labels in (LABELS, LABELS[:, None]):
-        got = SparseCategoricalCrossentropy()(_t(labels), _t(_softmax(LOGITS)))
+        got = SparseCategoricalCrossentropy(reduction=None)(_t(labels), _t(_softmax(LOGITS)))
         np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5)
 
 
@@ -68,11 +70,13 @@ def test_binary_crossentropy_probabilities_logits_and_clipping():
     y = (LABELS[:, None] % 2).astype(np.float32)
     p = 1 / (1 + np.exp(-z))
     expected = -(y * np.log(p) + (1 - y) * np.log(1 - p))[:, 0]
-    np.testing.assert_allclose(BinaryCrossentropy()(_t(y), _t(p)).numpy(), expected, rtol=1e-5)
-    with_logits = BinaryCrossentropy(from_logits=True)(_t(y), _t(z))
+    np.testing.assert_allclose(
+        BinaryCrossentropy(reduction=None)(_t(y), _t(p)).numpy(), expected, rtol=1e-5
+    )
+    with_logits = BinaryCrossentropy(from_logits=True, reduction=None)(_t(y), _t(z))
     np.testing.assert_allclose(with_logits.numpy(), expected, rtol=1e-5)
     # A probability of exactly 0 for the true class is clipped to 1e-7, like Keras.
-    clipped = BinaryCrossentropy()(
+    clipped = BinaryCrossentropy(reduction=None)(
         _t(np.ones((1, 1), np.float32)), _t(np.zeros((1, 1), np.float32))
     )
     assert clipped.item() == pytest.approx(-np.log(1e-7), rel=1e-4)
@@ -81,10 +85,10 @@ def test_binary_crossentropy_probabilities_logits_and_clipping():
 def test_regression_losses_average_the_last_axis():
     a, b = LOGITS, LOGITS[::-1].copy()
     np.testing.assert_allclose(
-        MeanSquaredError()(_t(a), _t(b)).numpy(), ((a - b) ** 2).mean(-1), rtol=1e-6
+        MeanSquaredError(reduction=None)(_t(a), _t(b)).numpy(), ((a - b) ** 2).mean(-1), rtol=1e-6
     )
     np.testing.assert_allclose(
-        MeanAbsoluteError()(_t(a), _t(b)).numpy(), np.abs(a - b).mean(-1), rtol=1e-6
+        MeanAbsoluteError(reduction=None)(_t(a), _t(b)).numpy(), np.abs(a - b).mean(-1), rtol=1e-6
     )
     assert isinstance(get_loss("mse"), MeanSquaredError)
 
