@@ -53,6 +53,7 @@ from cnnkit.layers._input import Input, InputLayer
 from cnnkit.layers._lambda import Lambda
 from cnnkit.layers._layer_norm import LayerNormalization
 from cnnkit.layers._merge import Add, Concatenate, Multiply, add, concatenate, multiply
+from cnnkit.layers._noise import Cropping2D, GaussianDropout, GaussianNoise
 from cnnkit.layers._normalization import BatchNormalization
 from cnnkit.layers._pooling import (
     AveragePooling1D,
@@ -103,10 +104,13 @@ __all__ = [
     "Convolution1D",
     "Convolution2D",
     "Convolution2DTranspose",
+    "Cropping2D",
     "Dense",
     "DepthwiseConv2D",
     "Dropout",
     "Flatten",
+    "GaussianDropout",
+    "GaussianNoise",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "GlobalAvgPool1D",
