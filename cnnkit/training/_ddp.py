@@ -40,6 +40,7 @@ from torch import nn
 
 from cnnkit._errors import invalid_type, invalid_value
 from cnnkit.callbacks._base import Callback
+from cnnkit.training._compile import rewrap_forward
 from cnnkit.training._data import ArrayData
 from cnnkit.training._distributed import is_distributed, rank, world_size
 
@@ -122,7 +123,7 @@ def _wrap(trainer: Any) -> nn.Module:
     if device.type == "cuda":
         ids = [device.index if device.index is not None else torch.cuda.current_device()]
     ddp = DistributedDataParallel(trainer.model, device_ids=ids)
-    return torch.compile(ddp) if trainer._forward is not trainer.model else ddp
+    return rewrap_forward(trainer._forward, ddp)
 
 
 def distribute_fit(

@@ -23,6 +23,7 @@ from cnnkit.training._checks import (
     ignore_loader_arguments,
     step_count,
 )
+from cnnkit.training._compile import build_forward
 from cnnkit.training._data import ArrayData, SequenceData
 from cnnkit.training._ddp import agree_stop, distribute_fit, reduce_metrics
 from cnnkit.training._engine import (
@@ -120,7 +121,7 @@ class Trainer(StepsMixin):
         self.loss_tracker = Mean("loss")
         self._autocast = autocast_factory(mixed_precision, self.device)
         self._scaler = grad_scaler(mixed_precision, self.device)
-        self._forward = torch.compile(model) if jit_compile else model
+        self._forward = build_forward(model, jit_compile, self.device)
         self._ddp: nn.Module | None = None  # the DDP wrapper while a distributed fit runs
         self._optimizer_arg = optimizer
         self._optimizer: torch.optim.Optimizer | None = None

@@ -189,26 +189,17 @@ def test_mixed_precision_bf16_runs_on_cpu():
     assert np.isfinite(history.history["loss"][0])
 
 
-def test_fp16_uses_a_grad_scaler_and_jit_compile_wraps_the_forward(monkeypatch):
+def test_fp16_uses_a_grad_scaler_and_jit_compile_runs_eagerly_on_cpu():
     set_random_seed(0)
     x, y = blobs(32)
     trainer = _trainer(mixed_precision="fp16")
     assert trainer._scaler is not None
     assert np.isfinite(trainer.fit(x, y, epochs=1, verbose=0).history["loss"][0])
-    calls = []
-
-    def fake_compile(module):  # torch.compile itself needs a C++ toolchain and ~30 s on CPU
-        def forward(batch):
-            calls.append(len(batch))
-            return module(batch)
-
-        return forward
-
-    monkeypatch.setattr(torch, "compile", fake_compile)
-    compiled = _trainer(jit_compile=True)
-    compiled.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    compiled.predict(x, batch_size=32, verbose=0)
-    assert calls == [16, 16, 32]
+    # On a CPU compiling cannot pay for itself: eager, said in one line (test_compile.py).
+    with pytest.warns(UserWarning, match="running eagerly on the CPU"):
+        compiled = _trainer(jit_compile=True)
+    assert compiled._forward is compiled.model
+    assert np.isfinite(compiled.fit(x, y, batch_size=16, epochs=1, verbose=0).history["loss"][0])
 
 
 def test_regularization_penalties_join_the_loss_and_constraints_hold():
