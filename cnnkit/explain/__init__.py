@@ -1,0 +1,18 @@
+"""Why a model chose a class: class activation maps and pixel attributions.
+
+``cam(model, images)`` returns one map per image, ``(N, H, W)`` in [0, 1] at the
+input resolution, for any cnnkit model or ``torch.nn.Module``; ``cam_result``
+also says which layer, class and probability. torchcam and captum (the
+``explain`` extra) are imported only when a method needs them.
+"""
+
+from cnnkit.explain._cam import CAM_METHODS, CamResult, cam, cam_result
+from cnnkit.explain._layers import find_cam_layer
+
+__all__ = [
+    "CAM_METHODS",
+    "CamResult",
+    "cam",
+    "cam_result",
+    "find_cam_layer",
+]
