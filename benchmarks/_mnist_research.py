@@ -123,7 +123,7 @@ def macs(model: nn.Module) -> int:
 
 @dataclass(frozen=True)
 class Config:
-    """One candidate; the defaults are the chosen recipe (``cnnkit.training._recipes``)."""
+    """One candidate; the defaults are the chosen recipe (``cnnkit.applications._recipes``)."""
 
     arch: str = "p3"
     epochs: int = 2

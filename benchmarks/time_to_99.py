@@ -7,7 +7,7 @@ For every seed this runs, in one process and in alternating order (so neither si
 gets the warm caches):
 
 * ``cnnkit train --dataset mnist --seed N`` through ``cnnkit.cli.main`` (the default recipe of
-  ``cnnkit.training._recipes``): load and verify the data, build, train, evaluate on the test
+  ``cnnkit.applications._recipes``): load and verify the data, build, train, evaluate on the test
   set, write ``model.cnnkit``, ``history.csv``, ``metrics.json`` and ``curves.png``;
 * the same recipe hand-written in plain PyTorch (``_mnist_research.run`` with its default
   ``Config``): same network, optimizer, schedule, batch size, epochs and arithmetic; it only
@@ -39,8 +39,9 @@ from pathlib import Path
 import torch
 from _mnist_research import Config, run
 
+from cnnkit.applications import default_recipe
 from cnnkit.cli import main as cnnkit_main
-from cnnkit.training._recipes import default_recipe, fast_precision
+from cnnkit.training._engine import fast_precision
 
 GOAL_ACCURACY, GOAL_SECONDS = 0.990, 15.0
 Result = tuple[float, float, float]  # accuracy, wall seconds, CPU seconds

@@ -10,6 +10,7 @@ returns a :class:`cnnkit.models.Model` with ``forward_features``,
 
 from cnnkit.applications._base import ZooModel
 from cnnkit.applications._imagenet import decode_predictions
+from cnnkit.applications._recipes import Recipe, default_recipe, mnist_net
 from cnnkit.applications._registry import get_model, list_models
 from cnnkit.applications.alexnet import AlexNet
 from cnnkit.applications.densenet import DenseNet, DenseNet121
@@ -31,6 +32,7 @@ __all__ = [
     "GoogLeNet",
     "LeNet5",
     "MobileNetV2",
+    "Recipe",
     "ResNet",
     "ResNet18",
     "ResNet34",
@@ -39,6 +41,8 @@ __all__ = [
     "ResNet152",
     "ZooModel",
     "decode_predictions",
+    "default_recipe",
     "get_model",
     "list_models",
+    "mnist_net",
 ]

@@ -102,9 +102,9 @@ def _history_csv(history: dict[str, list[float]]) -> str:
 
 
 def _recipe_setup(args: argparse.Namespace, data: Any) -> tuple[Any, dict[str, Any]]:
-    """Model and fit arguments from ``cnnkit.training._recipes.default_recipe``."""
+    """Model and fit arguments from ``cnnkit.applications.default_recipe``."""
     try:
-        from cnnkit.training._recipes import default_recipe
+        from cnnkit.applications import default_recipe
     except ImportError as err:
         raise invalid_value(
             "No default recipe is available; name a model.",

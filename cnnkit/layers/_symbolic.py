@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from cnnkit.layers._base import Layer
-
-__all__ = ["KerasTensor", "Node", "Shape", "reset_layer_names", "snake_case", "unique_name"]
+__all__ = [
+    "CalledLayer",
+    "KerasTensor",
+    "Node",
+    "Shape",
+    "reset_layer_names",
+    "snake_case",
+    "unique_name",
+]
 
 Shape = tuple[int | None, ...]
 """A Keras-layout shape with the batch axis first, ``None`` where unknown."""
@@ -41,6 +46,20 @@ def unique_name(prefix: str) -> str:
     return prefix if count == 0 else f"{prefix}_{count}"
 
 
+class CalledLayer(Protocol):
+    """What a :class:`Node` needs of the layer it records (``Layer`` is one).
+
+    A protocol rather than ``Layer`` itself keeps the imports one way:
+    ``_base`` builds nodes, this module never imports ``_base``.
+    """
+
+    name: str
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Output shape(s) for ``input_shape``."""
+        ...
+
+
 @dataclass
 class Node:
     """One call of a layer on symbolic inputs: the edges of the functional graph.
@@ -53,7 +72,7 @@ class Node:
         call_kwargs: Extra keyword arguments of the call (e.g. ``training``).
     """
 
-    layer: Layer
+    layer: CalledLayer
     inputs: list[KerasTensor]
     outputs: list[KerasTensor] = field(default_factory=list)
     list_input: bool = False

@@ -1,8 +1,9 @@
-"""``clone_model``, ``model.to_json()`` and ``model_from_json``: architecture without weights.
+"""``clone_model`` and ``model_from_json``: architecture without weights.
 
-All three go through the same JSON config as ``save()`` (``serialize_layer``) and
-the same safe class lookup on the way back, so a JSON string from a stranger can
-only build cnnkit classes (or ones you registered); nothing is ever unpickled.
+Both, like ``model.to_json()``, go through the same JSON config as ``save()``
+(``serialize_layer``) and the same safe class lookup on the way back, so a JSON
+string from a stranger can only build cnnkit classes (or ones you registered);
+nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -11,36 +12,10 @@ import json
 from typing import Any
 
 from cnnkit._errors import invalid_type, invalid_value
-from cnnkit.models._model import Model
+from cnnkit.models._model import Model, check_has_config
 from cnnkit.models._serialization import deserialize_layer, serialize_layer
 
-__all__ = ["check_has_config", "clone_model", "model_from_json", "model_to_json"]
-
-
-def check_has_config(model: Model, action: str) -> None:
-    """Refuse a subclassed model without its own ``get_config`` (its config would be empty).
-
-    Raises:
-        TypeError: ``model`` is not a cnnkit model.
-        ValueError: a subclassed model that does not define ``get_config()``.
-    """
-    from cnnkit.models._functional import Functional
-    from cnnkit.models._sequential import Sequential
-
-    if not isinstance(model, Model):
-        raise invalid_type(f"Cannot {action}: expected a cnnkit model.",
-                           received={"model": type(model).__name__})  # fmt: skip
-    if (
-        isinstance(model, (Sequential, Functional))
-        or type(model).get_config is not Model.get_config
-    ):
-        return
-    raise invalid_value(
-        f"Model '{model.name}' ({type(model).__name__}) cannot {action}: a subclassed "
-        "model must define get_config() returning its constructor arguments.",
-        received={"model": type(model).__name__},
-        hint="Or save only the weights with model.save_weights(path).",
-    )
+__all__ = ["clone_model", "model_from_json"]
 
 
 def _as_model(entry: Any, custom_objects: dict[str, type] | None, source: str) -> Model:
@@ -66,12 +41,6 @@ def clone_model(model: Model, custom_objects: dict[str, type] | None = None) -> 
     """
     check_has_config(model, "be cloned")
     return _as_model(serialize_layer(model), custom_objects, f"The config of '{model.name}'")
-
-
-def model_to_json(model: Model, **kwargs: Any) -> str:
-    """The architecture as a JSON string (``kwargs`` go to ``json.dumps``, e.g. ``indent=2``)."""
-    check_has_config(model, "be written as JSON")
-    return json.dumps(serialize_layer(model), **kwargs)
 
 
 def model_from_json(json_string: str, custom_objects: dict[str, type] | None = None) -> Model:

@@ -17,23 +17,24 @@ Python callable) makes the whole compile state unsaved, as Keras 2 did.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from cnnkit._errors import invalid_value, unknown_name
+from cnnkit.training import losses, metrics, optimizers
 
 __all__ = ["decode_compile_config", "encode_compile_config"]
 
 _MARK = "__cnnkit__"
 
 #: kind -> (public module of the training package, name of its base class).
-_KINDS: dict[str, tuple[str, str]] = {
-    "optimizer": ("cnnkit.training.optimizers", "Optimizer"),
-    "loss": ("cnnkit.training.losses", "Loss"),
-    "metric": ("cnnkit.training.metrics", "Metric"),
+_KINDS: dict[str, tuple[ModuleType, str]] = {
+    "optimizer": (optimizers, "Optimizer"),
+    "loss": (losses, "Loss"),
+    "metric": (metrics, "Metric"),
 }
 
 #: Constructor arguments stored under another attribute name: argument -> reader.
@@ -49,8 +50,7 @@ class _Unencodable(Exception):
 
 
 def _classes(kind: str) -> dict[str, type]:
-    module_name, base_name = _KINDS[kind]
-    module = importlib.import_module(module_name)  # late: training imports models
+    module, base_name = _KINDS[kind]
     base = getattr(module, base_name)
     table = {}
     for public in module.__all__:
@@ -61,8 +61,8 @@ def _classes(kind: str) -> dict[str, type]:
 
 
 def _kind_of(obj: Any) -> str | None:
-    for kind, (module_name, base_name) in _KINDS.items():
-        base = getattr(importlib.import_module(module_name), base_name)
+    for kind, (module, base_name) in _KINDS.items():
+        base = getattr(module, base_name)
         if isinstance(obj, base):
             return kind
     return None

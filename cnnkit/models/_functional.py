@@ -1,5 +1,10 @@
 """Functional models: ``Model(inputs, outputs)`` over a DAG of layer calls.
 
+:class:`FunctionalGraph` is everything a functional model does; the class users
+meet, ``Functional``, is ``FunctionalGraph`` plus :class:`~cnnkit.models.Model`
+and lives in ``_model.py`` beside ``Model`` (whose ``__new__`` returns one), so
+this module needs nothing from ``_model.py``.
+
 Branches, merges (residual and inception blocks), several inputs and outputs,
 and layers called more than once (shared weights) all work. Layers are
 registered as sub-modules under their own names, in topological order, so
@@ -15,21 +20,22 @@ from torch import nn
 from cnnkit._errors import format_error, invalid_value
 from cnnkit.layers import InputLayer, KerasTensor, Layer
 from cnnkit.models._graph import build_graph, flatten_tensors
-from cnnkit.models._model import Model
 from cnnkit.models._serialization import deserialize_layer, serialize_layer
 
-__all__ = ["Functional"]
+__all__ = ["FunctionalGraph"]
 
 
-class Functional(Model):
-    """A model defined by its input and output tensors (``Model(inputs, outputs)``).
+class FunctionalGraph:
+    """The functional-model behaviour, mixed in before ``Model`` by ``Functional``.
 
-    Args:
-        inputs: ``Input(...)`` tensor, or a list of them.
-        outputs: Output tensor, or a list of them.
-        name: Model name; automatic (``functional``, ...) when None.
-        trainable: False freezes every layer.
+    Expects ``Model``'s ``__init__``, ``name``, ``trainable``, ``_trainable``,
+    ``_register_layer`` and ``_apply_trainable``.
     """
+
+    name: str
+    trainable: bool
+    _trainable: bool
+    _summary_shows_connections = True
 
     def __init__(
         self,
@@ -97,6 +103,28 @@ class Functional(Model):
             return tensor.name
         k = self._graph.node_index.get(id(node), 0)
         return f"{node.layer.name}[{k}][{tensor.index}]"
+
+    def _summary_records(self, depth: int) -> list[tuple[Any, ...]]:
+        """One summary record per layer call, input layers first (``_summary_rows.Record``)."""
+        out: list[tuple[Any, ...]] = [
+            (t.node.layer, t.shape, t.shape, [], depth, False)
+            for t in self._inputs
+            if t.node is not None
+        ]
+        for node in self._graph.nodes:
+            shapes_in = [t.shape for t in node.inputs]
+            out.append(
+                (
+                    node.layer,
+                    shapes_in if node.list_input else shapes_in[0],
+                    [t.shape for t in node.outputs] if len(node.outputs) > 1
+                    else node.outputs[0].shape,
+                    [self.node_label(t) for t in node.inputs],
+                    depth,
+                    self._graph.node_index[id(node)] > 0,
+                )
+            )  # fmt: skip
+        return out
 
     # ------------------------------------------------------------------ shapes
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -190,7 +218,7 @@ class Functional(Model):
     @classmethod
     def from_config(
         cls, config: dict[str, Any], custom_objects: dict[str, type] | None = None
-    ) -> Functional:
+    ) -> Any:
         """Rebuild layers and re-run their calls on symbolic tensors (fresh weights)."""
         tensors: dict[tuple[str, int, int], KerasTensor] = {}
         pending: list[tuple[Layer, int, dict[str, Any]]] = []

@@ -14,64 +14,39 @@ Every model is a :class:`cnnkit.layers.Layer`, hence a real ``torch.nn.Module``:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from cnnkit._errors import invalid_value, unknown_name
+from cnnkit._errors import invalid_type, invalid_value, unknown_name
 from cnnkit.layers import Layer
+from cnnkit.models._files import as_path
+from cnnkit.models._functional import FunctionalGraph
+from cnnkit.models._model_utils import (
+    eval_mode,
+    model_device,
+    unknown_input_shape_error,
+    with_batch_none,
+    zeros_for,
+)
+from cnnkit.models._saving import load_weights, save_model, save_weights
+from cnnkit.models._serialization import serialize_layer
+from cnnkit.models._summary_rows import summarize
 from cnnkit.models._training_api import TrainingMixin
 from cnnkit.models._weights import get_model_weights, set_model_weights
 
-__all__ = ["Model", "eval_mode", "model_device", "unknown_input_shape_error"]
-
-
-def unknown_input_shape_error(name: str, action: str) -> ValueError:
-    """The error for doing ``action`` on a model whose input shape is not known yet."""
-    return invalid_value(
-        f"Cannot {action} model '{name}': its input shape is unknown, so its layers have "
-        "no weights and no output shapes yet.",
-        received={"input_shape": None},
-        hint="Pass `input_shape=(H, W, C)` to the first layer, start the model with "
-        "`Input(shape=(H, W, C))`, or call `model.build((None, H, W, C))`.",
-    )
-
-
-def model_device(module: nn.Module) -> torch.device:
-    """Device of the first parameter or buffer; CPU for a model without any."""
-    for t in module.parameters():
-        return t.device
-    for t in module.buffers():
-        return t.device
-    return torch.device("cpu")
-
-
-@contextmanager
-def eval_mode(module: nn.Module) -> Iterator[None]:
-    """Everything in eval mode for a shape probe; each module's own flag restored after."""
-    modes = [(m, m.training) for m in module.modules()]
-    module.eval()
-    try:
-        yield
-    finally:
-        for m, mode in modes:
-            m.training = mode
-
-
-def _zeros_for(shape: Any, device: torch.device) -> Any:
-    if isinstance(shape, list):
-        return [_zeros_for(s, device) for s in shape]
-    return torch.zeros((1, *shape[1:]), device=device)
-
-
-def _with_batch_none(shape: Any) -> Any:
-    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
-        return [_with_batch_none(s) for s in shape]
-    return (None, *tuple(shape)[1:])
+__all__ = [
+    "Functional",
+    "Model",
+    "check_has_config",
+    "eval_mode",
+    "model_device",
+    "unknown_input_shape_error",
+]
 
 
 class Model(TrainingMixin, Layer):
@@ -91,8 +66,6 @@ class Model(TrainingMixin, Layer):
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             # Keras' own trick: Model(inputs, outputs) is a functional model.
-            from cnnkit.models._functional import Functional
-
             return super().__new__(Functional)
         return super().__new__(cls)
 
@@ -127,18 +100,18 @@ class Model(TrainingMixin, Layer):
         1 in eval mode under ``torch.no_grad`` (not ``inference_mode``: weights
         created there could never be trained).
         """
-        input_shape = _with_batch_none(input_shape)
+        input_shape = with_batch_none(input_shape)
         self._run_on_zeros(input_shape)
         self.built = True
         self._build_input_shape = input_shape
 
     def _run_on_zeros(self, input_shape: Any) -> Any:
         with eval_mode(self), torch.no_grad():
-            return self.call(_zeros_for(input_shape, model_device(self)), training=False)
+            return self.call(zeros_for(input_shape, model_device(self)), training=False)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape of a subclassed model, found by running a zero batch through it."""
-        out = self._run_on_zeros(_with_batch_none(input_shape))
+        out = self._run_on_zeros(with_batch_none(input_shape))
         if isinstance(out, (list, tuple)):
             return [(None, *o.shape[1:]) for o in out]
         return (None, *out.shape[1:])
@@ -254,20 +227,17 @@ class Model(TrainingMixin, Layer):
         See :func:`cnnkit.models.summarize` for the arguments (``formulas``,
         ``cost``, ``batch_size``, ``optimizer``, ``print_fn``, ``expand_nested``).
         """
-        from cnnkit.models._summary_rows import summarize
-
         return summarize(self, *args, **kwargs)
 
     def save(self, filepath: Any) -> None:
         """Write architecture and weights to ONE safetensors file (``.cnnkit``), atomically."""
-        from cnnkit.models._saving import save_model
-
-        save_model(self, filepath)
+        path = as_path(filepath)
+        self._require_built("save")
+        check_has_config(self, "be saved with save()")
+        save_model(self, path)
 
     def save_weights(self, filepath: Any) -> None:
         """Write the state dict to a safetensors file, atomically."""
-        from cnnkit.models._saving import save_weights
-
         save_weights(self, filepath)
 
     def load_weights(self, filepath: Any, strict: bool = True) -> None:
@@ -276,15 +246,12 @@ class Model(TrainingMixin, Layer):
         Raises:
             ValueError: naming the first missing, unexpected or mis-shaped tensor.
         """
-        from cnnkit.models._saving import load_weights
-
         load_weights(self, filepath, strict=strict)
 
     def to_json(self, **kwargs: Any) -> str:
         """The architecture (no weights) as JSON; rebuild it with ``models.model_from_json``."""
-        from cnnkit.models._cloning import model_to_json
-
-        return model_to_json(self, **kwargs)
+        check_has_config(self, "be written as JSON")
+        return json.dumps(serialize_layer(self), **kwargs)
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments; subclassed models override this to be savable."""
@@ -299,7 +266,50 @@ class Model(TrainingMixin, Layer):
         ``Model.from_config`` itself also accepts a functional config, like Keras.
         """
         if cls is Model and "input_layers" in config:
-            from cnnkit.models._functional import Functional
-
             return Functional.from_config(config, custom_objects=custom_objects)
         return cls(**config)
+
+    # ------------------------------------------------------------------ summary hooks
+    #: Whether ``summary()`` shows a "Connected to" column (functional graphs do).
+    _summary_shows_connections = False
+
+    def _summary_records(self, depth: int) -> list[tuple[Any, ...]] | None:
+        """Summary records known without running anything; None: trace a forward pass."""
+        del depth
+        return None
+
+
+class Functional(FunctionalGraph, Model):
+    """A model defined by its input and output tensors (``Model(inputs, outputs)``).
+
+    The graph logic is :class:`~cnnkit.models._functional.FunctionalGraph`; this
+    class sits beside :class:`Model` because ``Model(inputs, outputs)`` returns one.
+
+    Args:
+        inputs: ``Input(...)`` tensor, or a list of them.
+        outputs: Output tensor, or a list of them.
+        name: Model name; automatic (``functional``, ...) when None.
+        trainable: False freezes every layer.
+    """
+
+
+def check_has_config(model: Any, action: str) -> None:
+    """Refuse a subclassed model without its own ``get_config`` (its config would be empty).
+
+    ``Sequential`` and ``Functional`` define ``get_config``, so they always pass.
+
+    Raises:
+        TypeError: ``model`` is not a cnnkit model.
+        ValueError: a subclassed model that does not define ``get_config()``.
+    """
+    if not isinstance(model, Model):
+        raise invalid_type(f"Cannot {action}: expected a cnnkit model.",
+                           received={"model": type(model).__name__})  # fmt: skip
+    if type(model).get_config is not Model.get_config:
+        return
+    raise invalid_value(
+        f"Model '{model.name}' ({type(model).__name__}) cannot {action}: a subclassed "
+        "model must define get_config() returning its constructor arguments.",
+        received={"model": type(model).__name__},
+        hint="Or save only the weights with model.save_weights(path).",
+    )

@@ -26,20 +26,27 @@ from safetensors.torch import save_file
 
 from cnnkit._errors import invalid_value
 from cnnkit._io import atomic_write
-from cnnkit.models._cloning import check_has_config
-from cnnkit.models._compile_config import decode_compile_config
 from cnnkit.models._files import as_path, read_safetensors
-from cnnkit.models._model import Model
-from cnnkit.models._serialization import deserialize_layer, serialize_layer
+from cnnkit.models._serialization import serialize_layer
 
-__all__ = ["load_model", "load_state", "load_weights", "save_model", "save_weights"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "WEIGHTS_FORMAT",
+    "json_field",
+    "load_state",
+    "load_weights",
+    "save_model",
+    "save_weights",
+    "tensor_order",
+]
 
 FORMAT = "cnnkit"
 WEIGHTS_FORMAT = "cnnkit-weights"
 FORMAT_VERSION = 1
 
 
-def _state_tensors(model: Model) -> dict[str, torch.Tensor]:
+def _state_tensors(model: Any) -> dict[str, torch.Tensor]:
     tensors: dict[str, torch.Tensor] = {}
     storages: set[int] = set()
     for key, value in model.state_dict().items():
@@ -53,11 +60,10 @@ def _state_tensors(model: Model) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def save_model(model: Model, filepath: Any) -> None:
+def save_model(model: Any, filepath: Any) -> None:
     """Write architecture + weights of ``model`` to one safetensors file, atomically."""
     path = as_path(filepath)
     model._require_built("save")
-    check_has_config(model, "be saved with save()")
     metadata = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
@@ -72,7 +78,7 @@ def save_model(model: Model, filepath: Any) -> None:
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
-def save_weights(model: Model, filepath: Any) -> None:
+def save_weights(model: Any, filepath: Any) -> None:
     """Write ``model.state_dict()`` to a safetensors file, atomically."""
     path = as_path(filepath)
     model._require_built("save the weights of")
@@ -85,7 +91,7 @@ def save_weights(model: Model, filepath: Any) -> None:
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
-def _json_field(metadata: dict[str, str], key: str, path: Path) -> Any:
+def json_field(metadata: dict[str, str], key: str, path: Path) -> Any:
     try:
         return json.loads(metadata[key])
     except (KeyError, TypeError, ValueError) as err:
@@ -113,7 +119,7 @@ def _by_position(
 
 
 def load_state(
-    model: Model,
+    model: Any,
     tensors: dict[str, torch.Tensor],
     source: str,
     strict: bool,
@@ -156,72 +162,17 @@ def load_state(
         model.load_state_dict(state, strict=False)
 
 
-def load_model(
-    filepath: Any, custom_objects: dict[str, type] | None = None, compile: bool = True
-) -> Model:
-    """Rebuild a model saved with ``model.save(path)``: same outputs, same summary.
-
-    Args:
-        filepath: Path of the ``.cnnkit`` file.
-        custom_objects: ``{"ClassName": cls}`` for your own layer/model classes.
-        compile: Re-compile with the saved optimizer/loss/metrics (names or the configs of
-            cnnkit objects such as ``Adam(1e-4)``), when present.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: not a cnnkit model file, truncated or corrupted, an unknown or
-            untrusted class, or weights that do not fit the architecture.
-    """
-    path = as_path(filepath)
-    metadata, tensors = read_safetensors(path)
-    kind = metadata.get("format")
-    if kind != FORMAT:
-        hint = " It holds weights only: use model.load_weights()." if kind == WEIGHTS_FORMAT else ""
-        raise invalid_value(
-            f"Cannot load '{path}': not a cnnkit model file.{hint}",
-            expected=f"metadata format={FORMAT!r}",
-            received={"format": kind},
-        )
-    version = metadata.get("format_version", "")
-    if not version.isdigit() or int(version) > FORMAT_VERSION:
-        raise invalid_value(
-            f"Cannot load '{path}': unsupported file format version.",
-            expected=f"version <= {FORMAT_VERSION}",
-            received={"format_version": version},
-            hint="Upgrade cnnkit to load files written by a newer version.",
-        )
-    entry = _json_field(metadata, "config", path)
-    try:
-        model = deserialize_layer(entry, custom_objects)
-    except (TypeError, KeyError, AttributeError, IndexError) as err:
-        raise invalid_value(
-            f"Cannot load '{path}': the architecture config is corrupted ({err}).",
-            received={"class_name": entry.get("class_name") if isinstance(entry, dict) else None},
-        ) from err
-    if not isinstance(model, Model):
-        raise invalid_value(
-            f"Cannot load '{path}': the file describes a layer, not a model.",
-            received={"class_name": type(model).__name__},
-        )
-    if not model.built:
-        shape = _json_field(metadata, "build_input_shape", path)
-        if shape is not None:
-            model.build(shape)
-    load_state(model, tensors, f"Model file '{path}'", strict=True, order=_order(metadata))
-    if compile and "compile_config" in metadata:
-        model.compile(**decode_compile_config(_json_field(metadata, "compile_config", path)))
-    return model
-
-
-def load_weights(model: Model, filepath: Any, strict: bool = True) -> None:
+def load_weights(model: Any, filepath: Any, strict: bool = True) -> None:
     """Load a :func:`save_weights` (or :func:`save_model`) file into ``model``."""
     path = as_path(filepath)
     metadata, tensors = read_safetensors(path)
     model._require_built("load weights into")
-    load_state(model, tensors, f"Weights file '{path}'", strict=strict, order=_order(metadata))
+    load_state(
+        model, tensors, f"Weights file '{path}'", strict=strict, order=tensor_order(metadata)
+    )
 
 
-def _order(metadata: dict[str, str]) -> Any:
+def tensor_order(metadata: dict[str, str]) -> Any:
     try:
         return json.loads(metadata.get("tensor_order", "null"))
     except ValueError:

@@ -9,7 +9,8 @@ from torch import nn
 
 from cnnkit._errors import invalid_type, invalid_value
 from cnnkit.layers import InputLayer, KerasTensor, Layer
-from cnnkit.models._model import Model, unknown_input_shape_error
+from cnnkit.models._model import Model
+from cnnkit.models._model_utils import unknown_input_shape_error
 from cnnkit.models._serialization import deserialize_layer, serialize_layer
 
 __all__ = ["Sequential"]
@@ -146,6 +147,13 @@ class Sequential(Model):
         """(input shape, output shape) of every layer once the model is built."""
         t = self._tensors
         return [(t[i].shape, t[i + 1].shape) for i in range(len(t) - 1)]
+
+    def _summary_records(self, depth: int) -> list[tuple[Any, ...]]:
+        """One summary record per layer, from the shapes found when building."""
+        return [
+            (layer, shape_in, shape_out, [], depth, False)
+            for layer, (shape_in, shape_out) in zip(self.layers, self._shapes, strict=True)
+        ]
 
     @property
     def inputs(self) -> list[KerasTensor]:

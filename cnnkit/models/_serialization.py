@@ -18,10 +18,12 @@ No pickle, no ``eval``, no import of anything outside cnnkit: a config naming
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from collections.abc import Callable
 from typing import Any
 
+import cnnkit.layers as layers_pkg
 from cnnkit._errors import close_matches, invalid_type, invalid_value
 from cnnkit.layers import Layer
 
@@ -67,18 +69,29 @@ def registered_classes() -> dict[str, type]:
     return dict(_REGISTERED)
 
 
+def _model_classes() -> list[type]:
+    """The model classes defined in ``cnnkit.models`` (``Model``, ``Sequential``, ``Functional``).
+
+    Found through the class hierarchy (every model is a ``Layer`` subclass), so
+    this module imports none of the modules that define them: those import it.
+    """
+    found, stack = [], [Layer]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if sub.__module__.startswith(__name__.rsplit(".", 1)[0] + "."):
+                found.append(sub)
+    return found
+
+
 def builtin_classes() -> dict[str, type]:
     """cnnkit's own serialisable classes: ``cnnkit.layers.__all__`` layers and the models."""
-    import cnnkit.layers as layers_pkg
-    from cnnkit.models._functional import Functional
-    from cnnkit.models._sequential import Sequential
-
     table: dict[str, type] = {}
     for public in layers_pkg.__all__:
         obj = getattr(layers_pkg, public)
         if isinstance(obj, type) and issubclass(obj, Layer):
             table[obj.__name__] = obj
-    table.update({"Sequential": Sequential, "Functional": Functional})
+    table.update({cls.__name__: cls for cls in _model_classes()})
     return table
 
 
@@ -169,6 +182,8 @@ def deserialize_layer(entry: Any, custom_objects: dict[str, type] | None = None)
 
 
 def _takes_custom_objects(cls: type) -> bool:
-    from cnnkit.models._model import Model
-
-    return issubclass(cls, Model)
+    # Models rebuild nested layers and take the same table; plain layers do not.
+    try:
+        return "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        return False

@@ -18,9 +18,7 @@ from torch import nn
 
 from cnnkit._errors import invalid_type, invalid_value, unknown_name
 from cnnkit.layers import InputLayer, Layer
-from cnnkit.models._functional import Functional
-from cnnkit.models._model import Model, eval_mode, model_device, unknown_input_shape_error
-from cnnkit.models._sequential import Sequential
+from cnnkit.models._model_utils import eval_mode, model_device, unknown_input_shape_error
 from cnnkit.models._summary import ModelSummary, SummaryRow, TrainingMemory
 
 __all__ = ["OPTIMIZER_STATE", "summarize"]
@@ -33,6 +31,17 @@ OPTIMIZER_STATE: dict[str, int] = {
 
 # (module, input shape, output shape, connected_to, depth, shared)
 Record = tuple[nn.Module, Any, Any, list[str], int, bool]
+
+#: What ``summarize`` needs of a model (``cnnkit.models.Model``): ``name``, ``built``,
+#: ``_known_input_shape()``, ``_require_built(action)``, ``compute_output_shape``,
+#: ``call``, and ``_summary_records(depth)`` (records known from building, or None
+#: for a subclassed model, which is traced), ``_summary_shows_connections``.
+SummarizedModel = Any
+
+
+def _is_model(module: nn.Module) -> bool:
+    # A nested model gets its own rows; any cnnkit model has summary records (maybe None).
+    return isinstance(module, Layer) and hasattr(module, "_summary_records")
 
 
 def _numel(shape: Any) -> int:
@@ -49,7 +58,7 @@ def _fully_known(shape: Any) -> bool:
     return all(d is not None for d in shape[1:])
 
 
-def _fixed_size_error(model: Model, why: str, input_shape: Any) -> ValueError:
+def _fixed_size_error(model: SummarizedModel, why: str, input_shape: Any) -> ValueError:
     return invalid_value(
         f"summary{why} of model '{model.name}' needs a fully known input shape.",
         received={"input_shape": input_shape},
@@ -74,7 +83,7 @@ def _torch_macs(module: nn.Module, out_shape: Any) -> int:
     return 0
 
 
-def _trace(model: Model, input_shape: Any, depth: int) -> list[Record]:
+def _trace(model: SummarizedModel, input_shape: Any, depth: int) -> list[Record]:
     if not _fully_known(input_shape):
         raise _fixed_size_error(model, " (a traced, subclassed model)", input_shape)
     leaves: list[tuple[str, nn.Module]] = []
@@ -84,7 +93,7 @@ def _trace(model: Model, input_shape: Any, depth: int) -> list[Record]:
             path = f"{prefix}{name}"
             # Leaves: cnnkit layers (not models) and childless plain torch modules.
             if isinstance(child, Layer):
-                is_leaf = not isinstance(child, Model)
+                is_leaf = not _is_model(child)
             else:
                 is_leaf = not list(child.children())
             if is_leaf:
@@ -114,35 +123,6 @@ def _trace(model: Model, input_shape: Any, depth: int) -> list[Record]:
     return records
 
 
-def _records(model: Model, input_shape: Any, depth: int) -> list[Record]:
-    if isinstance(model, Sequential):
-        return [
-            (layer, shape_in, shape_out, [], depth, False)
-            for layer, (shape_in, shape_out) in zip(model.layers, model._shapes, strict=True)
-        ]
-    if isinstance(model, Functional):
-        out: list[Record] = [
-            (t.node.layer, t.shape, t.shape, [], depth, False)
-            for t in model.inputs
-            if t.node is not None
-        ]
-        for node in model._graph.nodes:
-            shapes_in = [t.shape for t in node.inputs]
-            out.append(
-                (
-                    node.layer,
-                    shapes_in if node.list_input else shapes_in[0],
-                    [t.shape for t in node.outputs] if len(node.outputs) > 1
-                    else node.outputs[0].shape,
-                    [model.node_label(t) for t in node.inputs],
-                    depth,
-                    model._graph.node_index[id(node)] > 0,
-                )
-            )  # fmt: skip
-        return out
-    return _trace(model, input_shape, depth)
-
-
 def _row(rec: Record, formulas: bool, names: dict[int, str]) -> SummaryRow:
     module, shape_in, shape_out, connected, depth, shared = rec
     params = 0 if shared else sum(p.numel() for p in module.parameters())
@@ -167,16 +147,20 @@ def _row(rec: Record, formulas: bool, names: dict[int, str]) -> SummaryRow:
     return row
 
 
-def _rows(model: Model, input_shape: Any, depth: int, formulas: bool, expand: bool) -> list[Any]:
+def _rows(
+    model: SummarizedModel, input_shape: Any, depth: int, formulas: bool, expand: bool
+) -> list[Any]:
+    records = model._summary_records(depth)  # Sequential, functional: known from building
     names: dict[int, str] = {}
-    if not isinstance(model, (Sequential, Functional)):
+    if records is None:  # subclassed: traced, and leaves are named by their module path
+        records = _trace(model, input_shape, depth)
         names = {id(m): path for path, m in model.named_modules() if path}
     rows: list[SummaryRow] = []
-    for rec in _records(model, input_shape, depth):
+    for rec in records:
         module, shape_in = rec[0], rec[1]
         row = _row(rec, formulas, names)
         rows.append(row)
-        if isinstance(module, Model) and not rec[5]:
+        if _is_model(module) and not rec[5]:
             inner = _rows(module, shape_in, depth + 1, formulas, expand)
             counted = [r for r in inner if r.counted]
             row.macs = sum(r.macs for r in counted)
@@ -203,7 +187,7 @@ def _check_args(batch_size: Any, optimizer: Any, print_fn: Any) -> str:
 
 
 def summarize(
-    model: Model,
+    model: SummarizedModel,
     formulas: bool = False,
     cost: bool = False,
     batch_size: int = 32,
@@ -271,7 +255,7 @@ def summarize(
         trainable_params=trainable,
         non_trainable_params=total - trainable,
         buffer_values=sum(b.numel() for b in buffers),
-        show_connected=isinstance(model, Functional),
+        show_connected=model._summary_shows_connections,
         formulas=formulas,
         cost=cost,
         total_macs=sum(r.macs for r in counted),

@@ -1,11 +1,10 @@
 """Keras' training methods on ``Model``, as thin delegations to ``cnnkit.training``.
 
 Keras puts ``compile``/``fit``/``evaluate``/``predict`` on the model, so cnnkit
-does too, but the engine lives one package down the import table
-(``cnnkit.training`` imports ``cnnkit.models``). Each method therefore imports
-the engine *inside its body*: the one sanctioned exception to "imports flow
-downward only" (DESIGN.md), and it keeps ``import cnnkit.models`` free of the
-engine.
+does too. The engine sits *below* this package in the import table: it trains
+any ``torch.nn.Module`` and never imports ``cnnkit.models``. ``compile`` hands
+the model to a :class:`~cnnkit.training.Trainer` (see ``cnnkit.training._trainer``
+for what the trainer reads of a model) and keeps it on the model.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from typing import Any
 
 from cnnkit._errors import invalid_value
 from cnnkit.models._compile_config import encode_compile_config
+from cnnkit.training import Trainer, predict
 
 __all__ = ["TrainingMixin"]
 
@@ -45,8 +45,6 @@ class TrainingMixin:
             **kwargs: Passed on to :class:`cnnkit.training.Trainer` (``loss_weights``,
                 ``device``, ``mixed_precision``, ``jit_compile``, ...).
         """
-        from cnnkit.training import Trainer
-
         trainer = Trainer(self, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
         object.__setattr__(self, "_trainer", trainer)
         # Kept for save(): load_model re-compiles from names, numbers and the configs of
@@ -104,8 +102,6 @@ class TrainingMixin:
         trainer = self.__dict__.get("_trainer")
         if trainer is not None:
             return trainer.predict(x, batch_size=batch_size, verbose=verbose, **kwargs)
-        from cnnkit.training import predict
-
         return predict(
             self, x, batch_size=32 if batch_size is None else batch_size, verbose=verbose
         )
@@ -123,8 +119,6 @@ class TrainingMixin:
         trainer = self.__dict__.get("_trainer")
         if trainer is not None:
             return trainer.predict_on_batch(x)
-        from cnnkit.training import predict
-
         return predict(self, x, batch_size=len(x), verbose=0)
 
     # Old course code calls the *_generator names; Keras 2.x made them aliases.

@@ -9,14 +9,11 @@
 """
 
 from cnnkit.training import distributed, losses, metrics, optimizers
-from cnnkit.training._recipes import Recipe, default_recipe
 from cnnkit.training._steps import predict
 from cnnkit.training._trainer import Trainer
 
 __all__ = [
-    "Recipe",
     "Trainer",
-    "default_recipe",
     "distributed",
     "losses",
     "metrics",

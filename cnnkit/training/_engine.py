@@ -18,6 +18,7 @@ from cnnkit._errors import invalid_value
 __all__ = [
     "autocast_factory",
     "configure_threads",
+    "fast_precision",
     "grad_scaler",
     "resolve_device",
     "usable_cpus",
@@ -91,3 +92,19 @@ def configure_threads() -> None:
     usable = usable_cpus()
     if torch.get_num_threads() > usable:
         torch.set_num_threads(usable)
+
+
+def fast_precision() -> str | None:
+    """``"bf16"`` where the default device computes bfloat16 natively, else None.
+
+    On a CPU without native bf16 (no AVX512-BF16, no AMX) autocast would
+    emulate it and run slower than float32, so the recipe keeps float32 there.
+    """
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else None
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return None
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return "bf16" if any(getattr(cpu, c, lambda: False)() for c in checks) else None

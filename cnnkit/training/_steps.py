@@ -21,12 +21,7 @@ from cnnkit.training._ddp import reduce_metrics
 from cnnkit.training._fit_inputs import batch_weights, class_weight_table
 from cnnkit.training._loss_terms import LossTermsMixin
 from cnnkit.training._progress import ProgressDisplay
-from cnnkit.training._state import (
-    capture_rng,
-    flatten_optimizer,
-    restore_rng,
-    unflatten_optimizer,
-)
+from cnnkit.training._resume import ResumeMixin
 
 __all__ = ["StepsMixin", "predict"]
 
@@ -103,7 +98,7 @@ def predict(model: nn.Module, x: Any, batch_size: int = 32, verbose: Any = 0, st
     return predict_loop(model, model, data, ProgressDisplay(check_verbose(verbose)), nullcontext)
 
 
-class StepsMixin(LossTermsMixin):
+class StepsMixin(ResumeMixin, LossTermsMixin):
     """Steps and loops; expects the attributes that :class:`Trainer` sets up."""
 
     model: nn.Module
@@ -307,63 +302,3 @@ class StepsMixin(LossTermsMixin):
     def predict_on_batch(self, x) -> Any:
         """Outputs for one batch as NumPy."""
         return self.predict(x, batch_size=max(len(x), 1), verbose=0)
-
-    # ------------------------------------------------------------------ resumable state
-    def _apply_pending_state(self) -> None:
-        meta, self._pending_state = self._pending_state, None
-        if meta is None:
-            return
-        if meta["history"] is not None and self.history is not None:
-            self.history.epoch, self.history.history = meta["history"]
-        for cb, (name, state) in zip(self.callbacks, meta["callbacks"], strict=False):
-            if type(cb).__name__ == name:
-                cb.set_state(state)
-
-    def get_training_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """Everything needed to resume ``fit`` at the current batch: tensors and JSON."""
-        tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
-        opt_tensors, opt_meta = flatten_optimizer(self.optimizer.state_dict())
-        rng_tensors, rng_meta = capture_rng(self._epoch_order_state)
-        tensors |= opt_tensors | rng_tensors
-        for i, metric in enumerate([self.loss_tracker, *self.metrics]):
-            for j, value in enumerate(metric._state or []):
-                tensors[f"metric/{i}/{j}"] = value
-        history = self.history
-        meta = {
-            "position": list(self._position),
-            "model_keys": list(self.model.state_dict()),
-            "optimizer": opt_meta,
-            "rng": rng_meta,
-            "history": None if history is None else [history.epoch, history.history],
-            "callbacks": [[type(cb).__name__, cb.get_state()] for cb in self.callbacks],
-            "scaler": None if self._scaler is None else self._scaler.state_dict(),
-        }
-        return tensors, meta
-
-    def set_training_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-        """Load :meth:`get_training_state` output; the running ``fit`` resumes from it."""
-        # By position: layer auto-names (dense_3 vs dense) differ when the same script
-        # is re-run inside one process, while the structure and order do not.
-        own = self.model.state_dict()
-        saved = [tensors[f"model/{k}"] for k in meta["model_keys"]]
-        if [tuple(v.shape) for v in saved] != [tuple(v.shape) for v in own.values()]:
-            raise invalid_value(
-                "The training backup does not fit this model (different layers or shapes).",
-                received={"backup tensors": len(saved), "model tensors": len(own)},
-                hint="Use a new backup_dir for a new model.",
-            )
-        self.model.load_state_dict(dict(zip(own, saved, strict=True)))
-        self.optimizer.load_state_dict(unflatten_optimizer(tensors, meta["optimizer"]))
-        self.data_order.set_state(restore_rng(tensors, meta["rng"]))
-        for i, metric in enumerate([self.loss_tracker, *self.metrics]):
-            found = sorted(
-                (k for k in tensors if k.startswith(f"metric/{i}/")),
-                key=lambda k: int(k.rsplit("/", 1)[1]),
-            )
-            metric._state = [tensors[k].to(self.device) for k in found] or None
-        # History and callback states are applied once every on_train_begin has run,
-        # so a callback that resets itself there cannot wipe what was restored.
-        self._pending_state = meta
-        if self._scaler is not None and meta["scaler"]:
-            self._scaler.load_state_dict(meta["scaler"])
-        self._resume = (int(meta["position"][0]), int(meta["position"][1]))

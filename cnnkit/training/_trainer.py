@@ -1,5 +1,36 @@
 """``Trainer``: what ``model.compile`` creates; runs ``fit`` on any ``nn.Module``.
 
+The shape of ``cnnkit.training`` (imports run downward in this list; nothing
+here imports ``cnnkit.models``, which sits *above* the engine):
+
+* ``_trainer.Trainer`` (this module): the compiled configuration of one model:
+  device, loss, metrics, optimizer, precision, and ``self._forward``, the
+  possibly compiled forward, built in exactly one place (``__init__``).
+  ``fit`` checks its arguments, turns the data into adapters and hands them
+  to a ``FitLoop``.
+* ``_fit_loop.FitLoop``: one ``fit`` call as named steps: ``_begin`` (callbacks,
+  history, resume), per epoch ``_train_epoch`` / ``_end_epoch`` (validation,
+  epoch hooks) / ``_should_stop``, then ``_finish``.
+* ``_steps.StepsMixin``: one batch (``_train_step(xb, yb, wb, data)``: forward,
+  loss, backward, optimizer step, on-device metrics), the evaluation loop
+  (``_test_loop``, shared by ``evaluate`` and the validation pass),
+  ``evaluate``/``predict`` and the single-batch APIs.
+* ``_loss_terms.LossTermsMixin``: the loss of one batch (compiled loss, penalties,
+  auxiliary heads). ``_resume.ResumeMixin``: ``get/set_training_state`` for
+  ``BackupAndRestore``.
+* below them: ``_data``/``_fit_inputs`` (adapters), ``_ddp`` (data-parallel hooks),
+  ``_engine`` (device, precision, threads), ``_progress``, ``_losses``,
+  ``_metrics``, ``_optimizers``, ``_heads``, ``_state``.
+
+How a model reaches the trainer: ``cnnkit.models.Model.compile`` (in
+``cnnkit/models/_training_api.py``) constructs ``Trainer(model, ...)`` and keeps
+it on the model; ``model.fit`` calls ``trainer.fit``. The trainer reads only
+this of a model, so a plain ``nn.Module`` works too: ``__call__`` on a
+Keras-layout batch, ``parameters()``/``modules()``/``train()``/``eval()``/
+``state_dict()``; it sets ``model.stop_training`` and ``model.history``
+(callbacks set ``stop_training = True`` to end ``fit``); and it asks, when
+present, for cnnkit ``Layer`` penalties/constraints and ``auxiliary_loss``.
+
 The model takes and returns Keras-layout tensors (NHWC images). ``fit`` draws
 one permutation per epoch from the trainer's own ``torch.Generator`` (seeded
 from torch's global seed, so ``set_random_seed`` makes runs repeatable) and
@@ -15,7 +46,7 @@ import torch
 from torch import nn
 
 from cnnkit._errors import invalid_type, invalid_value
-from cnnkit.callbacks._base import Callback, CallbackList, History
+from cnnkit.callbacks._base import Callback, History
 from cnnkit.training._checks import (
     check_positive_int,
     check_validation_split,
@@ -24,20 +55,19 @@ from cnnkit.training._checks import (
     step_count,
 )
 from cnnkit.training._compile import build_forward
-from cnnkit.training._data import ArrayData, SequenceData
-from cnnkit.training._ddp import agree_stop, distribute_fit, reduce_metrics
+from cnnkit.training._ddp import distribute_fit
 from cnnkit.training._engine import (
     autocast_factory,
     configure_threads,
     grad_scaler,
     resolve_device,
 )
-from cnnkit.training._fit_inputs import batch_weights, class_weight_table, fit_data, loss_weight
+from cnnkit.training._fit_inputs import class_weight_table, fit_data, loss_weight
+from cnnkit.training._fit_loop import FitLoop
 from cnnkit.training._heads import find_final_activation
 from cnnkit.training._losses import get_loss
 from cnnkit.training._metrics import Mean, get_metric
 from cnnkit.training._optimizers import get_optimizer
-from cnnkit.training._progress import ProgressDisplay
 from cnnkit.training._steps import StepsMixin
 
 __all__ = ["Trainer"]
@@ -46,19 +76,6 @@ __all__ = ["Trainer"]
 _KERAS_IGNORED = frozenset(
     {"weighted_metrics", "run_eagerly", "steps_per_execution", "auto_scale_loss", "jit"}
 )
-
-
-def _needs_batch_logs(cb: Callback) -> bool:
-    """Whether ``cb`` does anything per batch (else the engine skips building batch logs)."""
-    explicit = getattr(cb, "needs_batch_logs", None)
-    if explicit is not None:
-        return bool(explicit)
-    cls = type(cb)
-    return any(
-        getattr(cls, hook) is not getattr(Callback, hook)
-        for hook in ("on_train_batch_end", "on_train_batch_begin", "on_batch_end", "on_batch_begin")
-        if hasattr(Callback, hook)
-    )
 
 
 class Trainer(StepsMixin):
@@ -250,108 +267,33 @@ class Trainer(StepsMixin):
         check_positive_int(batch_size, "batch_size")
         check_positive_int(epochs, "epochs", minimum=0)
         check_positive_int(initial_epoch, "initial_epoch", minimum=0)
-        steps_per_epoch = step_count(steps_per_epoch, "steps_per_epoch")
-        validation_steps = step_count(validation_steps, "validation_steps")
         verbose = check_verbose(verbose)
-        split = check_validation_split(validation_split, x)
         data, val_data = fit_data(
             x,
             y,
             sample_weight,
             batch_size=batch_size,
             shuffle=bool(shuffle),
-            steps=steps_per_epoch,
-            split=split,
+            steps=step_count(steps_per_epoch, "steps_per_epoch"),
+            split=check_validation_split(validation_split, x),
             validation_data=validation_data,
-            validation_steps=validation_steps,
+            validation_steps=step_count(validation_steps, "validation_steps"),
             device=self.device,
             generator=self.data_order,
         )
         data, val_data, callbacks, verbose = distribute_fit(
             self, data, val_data, callbacks, verbose
         )
-        class_w = class_weight_table(class_weight, self.device)
-        history = History()
-        self.history = history
-        self.callbacks = list(callbacks or [])
-        cbs = CallbackList(
-            [history, *self.callbacks],
-            model=self.model,
-            params={"epochs": epochs, "steps": data.steps, "verbose": verbose},
+        loop = FitLoop(
+            self,
+            data,
+            val_data,
+            list(callbacks or []),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            verbose=verbose,
+            class_weights=class_weight_table(class_weight, self.device),
         )
-        for cb in self.callbacks:
-            if hasattr(cb, "set_trainer"):
-                cb.set_trainer(self)
-        batch_cbs = any(_needs_batch_logs(cb) for cb in self.callbacks)
-        # Hooks that must run after every callback has handled the batch/epoch (backups).
-        after_batch = [cb.after_train_batch_end for cb in self.callbacks
-                       if hasattr(cb, "after_train_batch_end")]  # fmt: skip
-        after_epoch = [
-            cb.after_epoch_end for cb in self.callbacks if hasattr(cb, "after_epoch_end")
-        ]
-        self.model.stop_training = False
-        self._reg_cache = None  # layers may have changed since the last fit
-        self.model.history = history
-        self._checked = False
-        progress = ProgressDisplay(verbose, epochs)
-        self._position = (initial_epoch, 0)
-        self._epoch_order_state = self.data_order.get_state()
-        if isinstance(data, ArrayData) and self._optimizer is None:
-            self._ensure_built(data.x[:1].float())  # a backup can only load into built layers
-        cbs.on_train_begin()
-        self._apply_pending_state()
-        start_epoch, start_step = self._resume or (initial_epoch, 0)
-        resumed_mid_epoch = self._resume is not None and start_step > 0
-        self._resume = None
-        if isinstance(data, SequenceData):
-            # A Sequence keeps its own epoch counter (orders, augmentation draws): replay
-            # the epoch ends a resumed run skipped.
-            for _ in range(start_epoch - initial_epoch):
-                data.end_epoch()
-        logs: dict[str, float] = {}
-        for epoch in range(start_epoch, epochs):
-            self.model.train()
-            if not resumed_mid_epoch:
-                self._reset_metrics()
-            resumed_mid_epoch = False
-            cbs.on_epoch_begin(epoch)
-            self._epoch_order_state = self.data_order.get_state()
-            progress.begin(data.steps, epoch)
-            step = start_step
-            for step, (xb, yb, wb) in enumerate(data.epoch(start_step), start_step + 1):
-                if batch_cbs:
-                    cbs.on_train_batch_begin(step - 1)
-                self._train_step(xb, yb, batch_weights(yb, wb, class_w), data)
-                self._position = (epoch, step)
-                if batch_cbs:
-                    cbs.on_train_batch_end(step - 1, self._logs())
-                    for hook in after_batch:
-                        hook(step - 1)
-                progress.update(step, self._logs)
-                if batch_cbs and self._ddp is not None:
-                    self.model.stop_training = agree_stop(self.model.stop_training, self.device)
-                if self.model.stop_training:
-                    break
-            start_step = 0
-            if self._ddp is not None:
-                reduce_metrics(self)
-            logs = self._logs()
-            if val_data is not None:
-                val = self._test_loop(val_data, None, ProgressDisplay(0))
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            logs["learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
-            self._position = (epoch + 1, 0)
-            self._epoch_order_state = self.data_order.get_state()
-            progress.end(step, logs)
-            cbs.on_epoch_end(epoch, logs)
-            for hook in after_epoch:
-                hook(epoch)
-            if self._ddp is not None:
-                self.model.stop_training = agree_stop(self.model.stop_training, self.device)
-            if self.model.stop_training:
-                break
-        cbs.on_train_end(logs)
-        self._ddp = None
-        return history
+        return loop.run()
 
     fit_generator = fit

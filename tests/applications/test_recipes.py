@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from cnnkit.applications._recipes import RECIPES, Recipe, default_recipe, mnist_net
 from cnnkit.callbacks import OneCycle
-from cnnkit.training import _recipes
-from cnnkit.training._recipes import RECIPES, Recipe, default_recipe, fast_precision, mnist_net
+from cnnkit.training._engine import fast_precision
 from cnnkit.utils import set_random_seed
 
 
@@ -125,9 +125,9 @@ def test_bf16_only_where_the_cpu_computes_it(monkeypatch, avx512_bf16, amx, expe
 def test_gpu_uses_bf16_when_supported(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
-    assert _recipes.fast_precision() is None
+    assert fast_precision() is None
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    assert _recipes.fast_precision() == "bf16"
+    assert fast_precision() == "bf16"
 
 
 def test_peak_learning_rate_and_constant_schedule():
@@ -150,6 +150,7 @@ def test_bad_recipe_options():
 
 
 def test_the_recipe_api_is_public():
-    import cnnkit.training
+    import cnnkit.applications
 
-    assert cnnkit.training.default_recipe is default_recipe and cnnkit.training.Recipe is Recipe
+    assert cnnkit.applications.default_recipe is default_recipe
+    assert cnnkit.applications.Recipe is Recipe and cnnkit.applications.mnist_net is mnist_net
