@@ -6,13 +6,21 @@ also says which layer, class and probability. torchcam and captum (the
 ``explain`` extra) are imported only when a method needs them.
 """
 
+from cnnkit.explain._attribute import ATTRIBUTION_METHODS, attribute, heatmap
 from cnnkit.explain._cam import CAM_METHODS, CamResult, cam, cam_result
 from cnnkit.explain._layers import find_cam_layer
+from cnnkit.explain._plot import overlay, plot_cam, plot_cam_grid
 
 __all__ = [
+    "ATTRIBUTION_METHODS",
     "CAM_METHODS",
     "CamResult",
+    "attribute",
     "cam",
     "cam_result",
     "find_cam_layer",
+    "heatmap",
+    "overlay",
+    "plot_cam",
+    "plot_cam_grid",
 ]

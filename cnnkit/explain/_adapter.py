@@ -23,6 +23,7 @@ Every method needs the same four things from a model, whatever its kind
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -204,9 +205,31 @@ def _ensure_built(model: nn.Module, x: torch.Tensor) -> None:
             model(x[:1])
 
 
+#: model -> {(structure, image shape, layout, device): what a probe found}. Entries hold
+#: the model's submodules but never the model itself, so they go when the model goes.
+_VIEWS: weakref.WeakKeyDictionary[nn.Module, dict[tuple, tuple]] = weakref.WeakKeyDictionary()
+
+
 def model_view(model: nn.Module, x: torch.Tensor, channels_last: bool) -> ModelView:
-    """Run ``model`` once on ``x[:1]`` and record every module's output shape."""
+    """What :func:`probe_model` finds, remembered while the model's modules stay the same.
+
+    The key holds the identity of every module, so replacing or adding a layer
+    (e.g. a new classifier) probes again; a repeated call (a web page asking for
+    one map after another) costs no extra forward pass.
+    """
     _ensure_built(model, x)
+    structure = tuple(id(m) for m in model.modules())
+    key = (structure, tuple(x.shape[1:]), channels_last, x.device)
+    known = _VIEWS.setdefault(model, {})
+    if key not in known:
+        view = probe_model(model, x, channels_last)
+        known.clear()
+        known[key] = (view.calls, view.final, view.classes, view.binary)
+    return ModelView(model, channels_last, *known[key])
+
+
+def probe_model(model: nn.Module, x: torch.Tensor, channels_last: bool) -> ModelView:
+    """Run ``model`` once on ``x[:1]`` and record every module's output shape."""
     calls: list[tuple[str, nn.Module, tuple[int, ...]]] = []
     leaves: list[nn.Module] = []
     handles = []
