@@ -205,10 +205,10 @@ class ImageDataGenerator:
         out = self._standardize(batch)
         return out if arr.ndim == 4 else out[0]
 
-    def _standardize(self, x: torch.Tensor) -> np.ndarray:
+    def _standardize(self, x: torch.Tensor, rescaled: bool = False) -> np.ndarray:
         if self.preprocessing_function is not None:
             x = torch.as_tensor(np.asarray(self.preprocessing_function(x.numpy()), np.float32))
-        if self.rescale is not None:
+        if self.rescale is not None and not rescaled:
             x = x * self.rescale
         if self.samplewise_center:
             x = x - x.mean(dim=(1, 2, 3), keepdim=True)
@@ -227,8 +227,19 @@ class ImageDataGenerator:
         return x.contiguous().numpy()
 
     def transform_batch(self, x: torch.Tensor, rng: np.random.Generator) -> np.ndarray:
-        """Augment then standardize a batch ``(n, h, w, c)``; float32 NumPy out."""
-        return self._standardize(augment_batch(x.to(torch.float32), self.augment, rng))
+        """Augment then standardize a batch ``(n, h, w, c)``; float32 NumPy out.
+
+        A uint8 batch goes into the warp as it is (its one conversion to float
+        happens there), and without a ``preprocessing_function`` (which sees the
+        0..255 values, as in Keras) ``rescale`` rides along with it.
+        """
+        if not x.is_floating_point():
+            x = x if x.dtype == torch.uint8 else x.to(torch.float32)
+        elif x.dtype != torch.float32:
+            x = x.to(torch.float32)
+        fold = self.rescale if self.preprocessing_function is None else None
+        out = augment_batch(x, self.augment, rng, scale=fold)
+        return self._standardize(out, rescaled=fold is not None)
 
     def random_transform(self, x: Any, seed: int | None = None) -> np.ndarray:
         """One image ``(h, w, c)`` with a random transform (no standardisation), as Keras."""

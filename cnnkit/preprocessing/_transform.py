@@ -156,35 +156,86 @@ def params_to_theta(p: TransformParams, h: int, w: int) -> np.ndarray:
     return out
 
 
-def warp(x: torch.Tensor, theta: np.ndarray, aug: Augment) -> torch.Tensor:
-    """Resample NHWC ``x`` by ``affine_grid`` matrices ``theta`` with ``aug``'s fill and filter."""
-    n, h, w, ch = x.shape
-    nchw = x.permute(0, 3, 1, 2)  # free: NHWC memory is channels_last NCHW
-    grid = F.affine_grid(torch.from_numpy(theta).to(x), [n, ch, h, w], align_corners=False)
+def _sampling_grid(theta: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """``affine_grid(theta, (n, c, h, w), align_corners=False)``, built from two outer sums.
+
+    The grid is affine in the pixel-centre coordinates, so each of its two planes
+    is a per-image column term plus a row term: two broadcast adds instead of
+    ``affine_grid``'s ``(n, h*w, 3) @ (3, 2)`` product (several times slower on CPU).
+    """
+    n, dtype = theta.shape[0], theta.dtype
+    cols = (torch.arange(w, dtype=dtype) * 2 + 1) / w - 1  # pixel centres, normalised
+    rows = (torch.arange(h, dtype=dtype) * 2 + 1) / h - 1
+    grid = torch.empty(n, h, w, 2, dtype=dtype)
+    for k in range(2):  # k = 0: x (column) plane, 1: y (row) plane
+        col_term = theta[:, k, 0, None] * cols  # (n, w)
+        row_term = theta[:, k, 1, None] * rows + theta[:, k, 2, None]  # (n, h)
+        torch.add(col_term[:, None, :], row_term[:, :, None], out=grid[..., k])
+    return grid
+
+
+def warp(
+    x: torch.Tensor, theta: np.ndarray, aug: Augment, scale: float | None = None
+) -> torch.Tensor:
+    """Resample NHWC ``x`` by ``affine_grid`` matrices ``theta`` with ``aug``'s fill and filter.
+
+    Args:
+        x: ``(n, height, width, channels)``, uint8 or floating point.
+        theta: ``(n, 2, 3)`` matrices from :func:`params_to_theta`.
+        aug: Supplies the fill mode, ``cval`` and interpolation.
+        scale: Multiply the values by this (the warp is linear, so scaling first is
+            the same); it rides on the pass that converts ``x`` to float anyway.
+
+    Returns:
+        A contiguous NHWC float tensor (float32 for uint8 input, else ``x``'s dtype).
+    """
+    n, h, w, _ = x.shape
+    dtype = x.dtype if x.is_floating_point() else torch.float32
+    # NHWC memory is channels_last NCHW: the permute is free and the conversion keeps it.
+    nchw = x.permute(0, 3, 1, 2)
+    nchw = nchw.to(dtype) if scale is None else torch.mul(nchw, scale).to(dtype)
+    grid = _sampling_grid(torch.from_numpy(theta).to(dtype), h, w)
     if aug.fill_mode == "wrap":
         grid = torch.remainder(grid + 1.0, 2.0) - 1.0
     mode = "nearest" if aug.interpolation == "nearest" else "bilinear"
     padding = FILL_MODES[aug.fill_mode]
     out = F.grid_sample(nchw, grid, mode=mode, padding_mode=padding, align_corners=False)
     if aug.fill_mode == "constant" and aug.cval:
-        ones = torch.ones(n, 1, h, w, dtype=x.dtype)
+        ones = torch.ones(n, 1, h, w, dtype=dtype)
         inside = F.grid_sample(ones, grid, mode=mode, padding_mode="zeros", align_corners=False)
-        out = out + aug.cval * (1.0 - inside)
-    return out.permute(0, 2, 3, 1)
+        fill = aug.cval if scale is None else aug.cval * scale
+        out = out.add_(fill * (1.0 - inside))
+    return out.permute(0, 2, 3, 1).contiguous()
 
 
-def augment_batch(x: torch.Tensor, aug: Augment, rng: np.random.Generator) -> torch.Tensor:
-    """Apply ``aug``'s random transforms to a float batch ``(n, height, width, channels)``.
+def augment_batch(
+    x: torch.Tensor, aug: Augment, rng: np.random.Generator, scale: float | None = None
+) -> torch.Tensor:
+    """Apply ``aug``'s random transforms to a batch ``(n, height, width, channels)``.
 
     Every image gets its own random parameters, drawn from ``rng`` as whole
     arrays; the warp is one ``grid_sample`` over the batch.
+
+    Args:
+        x: uint8 or floating-point NHWC batch.
+        aug: The transforms.
+        rng: Source of the random parameters.
+        scale: Multiply the result by this (Keras' ``rescale``, which follows the
+            transforms). Where no channel shift or brightness change (both clip to
+            the 0..255 range) comes after the warp, it is folded into the warp's
+            conversion to float: no pass of its own.
+
+    Returns:
+        A contiguous NHWC float tensor (float32 for uint8 input, else ``x``'s dtype).
     """
     n, h, w, _ = x.shape
-    flips = aug.horizontal_flip or aug.vertical_flip
+    clips = bool(aug.channel_shift_range) or aug.brightness_range is not None
+    folded = scale if aug.geometric and not clips else None
     if aug.geometric:
-        x = warp(x, params_to_theta(sample_params(aug, rng, n, h, w), h, w), aug)
-    elif flips:  # flips alone are exact index reversals, no resampling
-        if aug.horizontal_flip:
+        x = warp(x, params_to_theta(sample_params(aug, rng, n, h, w), h, w), aug, folded)
+    else:
+        x = x if x.is_floating_point() else x.to(torch.float32)
+        if aug.horizontal_flip:  # flips alone are exact index reversals, no resampling
             x = torch.where(
                 torch.from_numpy(rng.random(n) < 0.5)[:, None, None, None], x.flip(2), x
             )
@@ -200,4 +251,6 @@ def augment_batch(x: torch.Tensor, aug: Augment, rng: np.random.Generator) -> to
     if aug.brightness_range is not None:
         factor = torch.from_numpy(rng.uniform(*aug.brightness_range, n)).to(x)
         x = torch.clamp(x * factor[:, None, None, None], 0.0, 255.0)
+    if scale is not None and folded is None:
+        x = x * scale
     return x.contiguous()
