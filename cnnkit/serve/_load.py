@@ -1,0 +1,119 @@
+"""A bounded load test of a running studio: N requests from C concurrent clients.
+
+Used by ``tests/serve/test_load.py`` and ``benchmarks/serve_load.py``. Each
+client is a thread with one keep-alive ``http.client`` connection (standard
+library only, so the ``serve`` extra needs nothing more); latency is measured
+per request from sending to the last byte of the answer.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["LoadResult", "multipart_image", "process_rss_bytes", "run_load"]
+
+
+@dataclass
+class LoadResult:
+    """Latencies (ms) of the successful requests, and the failures as text."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+
+    def report(self) -> str:
+        n = len(self.latencies_ms) + len(self.errors)
+        return (
+            f"{n} requests in {self.seconds:.2f} s ({n / max(self.seconds, 1e-9):.0f}/s), "
+            f"{len(self.errors)} errors, p50 {self.percentile(50):.1f} ms, "
+            f"p90 {self.percentile(90):.1f} ms, p99 {self.percentile(99):.1f} ms"
+        )
+
+
+def multipart_image(data: bytes, filename: str = "image.png") -> tuple[bytes, str]:
+    """``(body, content_type)`` of a form with the one file field ``image``."""
+    boundary = uuid.uuid4().hex
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="image"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def process_rss_bytes(pid: int) -> int:
+    """Resident memory of process ``pid`` (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise OSError(f"no VmRSS for process {pid}")
+
+
+def run_load(
+    host: str,
+    port: int,
+    path: str,
+    body: bytes,
+    content_type: str,
+    *,
+    requests: int = 2000,
+    concurrency: int = 16,
+    timeout_s: float = 30.0,
+) -> LoadResult:
+    """POST ``body`` to ``path`` ``requests`` times from ``concurrency`` clients at once.
+
+    A non-200 answer or a connection error counts as an error (and the client
+    reconnects). Each request has ``timeout_s``; the whole run is bounded by it too.
+    """
+    result = LoadResult()
+    lock = threading.Lock()
+    remaining = [requests]
+    deadline = time.perf_counter() + timeout_s
+    headers = {"Content-Type": content_type, "Content-Length": str(len(body))}
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout_s)
+        while time.perf_counter() < deadline:
+            with lock:
+                if remaining[0] == 0:
+                    break
+                remaining[0] -= 1
+            start = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                answer = response.read()
+                ms = (time.perf_counter() - start) * 1000
+                with lock:
+                    if response.status == 200:
+                        result.latencies_ms.append(ms)
+                    else:
+                        result.errors.append(f"HTTP {response.status}: {answer[:200]!r}")
+            except (OSError, http.client.HTTPException) as err:
+                with lock:
+                    result.errors.append(f"{type(err).__name__}: {err}")
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=timeout_s)
+        conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(deadline - time.perf_counter(), 0) + 1)
+    result.seconds = time.perf_counter() - start
+    if remaining[0]:
+        result.errors.append(f"{remaining[0]} requests not sent before the {timeout_s} s limit")
+    return result
