@@ -23,6 +23,7 @@ _SUBMODULES = frozenset(
     {
         "activations",
         "applications",
+        "backend",
         "callbacks",
         "constraints",
         "data",

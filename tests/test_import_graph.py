@@ -45,6 +45,7 @@ LAYER_TABLE: dict[str, set[str]] = {
     "cli": _LIBRARY | {"serve"},
     # Keras-twin modules at the root (``cnnkit.losses`` ...) re-export one package each.
     "activations": {"layers"},
+    "backend": {"layers", "training"},
     "constraints": {"layers"},
     "initializers": {"layers"},
     "regularizers": {"layers"},

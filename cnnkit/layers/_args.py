@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cnnkit._config import image_data_format
 from cnnkit._errors import invalid_type, invalid_value, unknown_name
 
 __all__ = [
@@ -58,9 +59,9 @@ def normalize_tuple(value: Any, n: int, argument: str, layer: str) -> tuple[int,
 
 
 def normalize_data_format(value: Any, layer: str) -> str:
-    """``"channels_last"`` (also for None) or ``"channels_first"``."""
+    """``"channels_last"`` or ``"channels_first"``; None means ``image_data_format()``."""
     if value is None:
-        return "channels_last"
+        return image_data_format()
     if isinstance(value, str) and value.lower() in _DATA_FORMATS:
         return value.lower()
     raise unknown_name(f"data_format for {layer}", value, _DATA_FORMATS, argument="data_format")
