@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("cnnkit.cli._evaluate", "evaluate a saved model on a dataset"),
     "predict": ("cnnkit.cli._predict", "classify image files with a saved model"),
     "finetune": ("cnnkit.cli._finetune", "fine-tune a pretrained zoo model on a folder of images"),
+    "cam": ("cnnkit.cli._cam", "draw class activation maps of image files as a PNG"),
 }
 
 

@@ -44,6 +44,7 @@ class CamResult:
         targets: int64 ``(N,)``: the class each map explains.
         probabilities: float32 ``(N,)``: the model's probability of that class.
         predicted: int64 ``(N,)``: the model's predicted class.
+        classes: Number of classes (2 for a one-unit sigmoid model).
     """
 
     maps: np.ndarray
@@ -52,6 +53,7 @@ class CamResult:
     targets: np.ndarray
     probabilities: np.ndarray
     predicted: np.ndarray
+    classes: int
 
 
 class _ChannelsFirstScores(nn.Module):
@@ -149,6 +151,7 @@ def cam_result(
         targets=targets.cpu().numpy(),
         probabilities=class_probabilities(scores, targets, view.binary),
         predicted=scores.argmax(dim=1).cpu().numpy(),
+        classes=view.classes,
     )
 
 
