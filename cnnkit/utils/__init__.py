@@ -10,6 +10,7 @@ from cnnkit.utils._download import (
     sha256_of,
 )
 from cnnkit.utils._labels import to_categorical
+from cnnkit.utils._plot_model import plot_model
 from cnnkit.utils._seed import set_random_seed
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "download",
     "find_or_download",
     "image_dataset_from_directory",
+    "plot_model",
     "set_random_seed",
     "sha256_of",
     "to_categorical",
