@@ -112,7 +112,10 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=640)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batches", type=int, default=10, help="batches per side per round")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from cnnkit.preprocessing.image import ImageDataGenerator
 
     x = load_photos(args.photos)
