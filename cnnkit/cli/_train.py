@@ -35,6 +35,12 @@ _FALLBACK = {"epochs": 5, "batch_size": 32, "lr": 1e-3}
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``cnnkit train``."""
     parser.add_argument(
+        "--task",
+        default="classify",
+        help="classify (default), or localize, detect, segment, segment_fcn, siamese, "
+        "siamese_contrastive with --dataset mnist-canvas or fashion-mnist-canvas",
+    )
+    parser.add_argument(
         "--model",
         default=None,
         help="lenet5, mnist_cnn or FILE.py:FUNCTION(input_shape, classes); "
@@ -147,7 +153,12 @@ def run(args: argparse.Namespace) -> int:
 
     With ``--nproc N`` (N > 1) the same job runs on N processes joined by
     ``cnnkit.training.distributed.launch``; rank 0 alone writes and prints.
+    Any ``--task`` other than ``classify`` runs in ``cnnkit.cli._train_tasks``.
     """
+    if args.task != "classify":
+        from cnnkit.cli._train_tasks import run_task
+
+        return run_task(args)
     if args.validation_split is not None and not 0.0 <= args.validation_split < 1.0:
         raise invalid_value(
             "--validation-split must be in [0, 1).",

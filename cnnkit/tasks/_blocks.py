@@ -1,0 +1,15 @@
+"""The conv block every task model is built from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnkit.layers import BatchNormalization, Conv2D, ReLU
+
+__all__ = ["conv_block"]
+
+
+def conv_block(x: Any, filters: int, size: int = 3, strides: int = 1) -> Any:
+    """Conv2D (same padding, no bias) -> BatchNormalization -> ReLU, on a symbolic tensor."""
+    x = Conv2D(filters, size, strides=strides, padding="same", use_bias=False)(x)
+    return ReLU()(BatchNormalization()(x))
