@@ -42,6 +42,8 @@ from cnnkit._errors import invalid_value
 
 __all__ = ["POLICIES", "AmortizedCompile", "CompilePolicy", "build_forward", "rewrap_forward"]
 
+Compiler = Callable[[nn.Module], Callable[[torch.Tensor], Any]]
+
 #: The longest gap between two calls in one mode counted as eager running time; longer
 #: gaps are a user pausing between ``predict`` calls, not work that compiling would save.
 _MAX_GAP_S = 5.0
@@ -98,16 +100,19 @@ class AmortizedCompile:
     Args:
         module: The model (or its DDP wrapper) mapping a batch to outputs.
         compile_after_s: Eager seconds per mode before compiling it (0: at once).
-        backend: ``torch.compile`` backend (default ``"inductor"``).
+        compiler: Turns ``module`` into its compiled callable; default
+            ``torch.compile(module, dynamic=False)``: the shapes that reach it are
+            chosen here, so torch's automatic dynamic-shape recompile would only add
+            a second compile.
     """
 
-    def __init__(self, module: nn.Module, compile_after_s: float, backend: Any = "inductor"):
+    def __init__(
+        self, module: nn.Module, compile_after_s: float, compiler: Compiler | None = None
+    ) -> None:
         self.module = module
         self.compile_after_s = compile_after_s
-        self.backend = backend
-        # dynamic=False: the shapes that reach the compiled module are chosen here, so
-        # torch's automatic dynamic-shape recompile would only add a second compile.
-        self._compiled = torch.compile(module, backend=backend, dynamic=False)
+        self.compiler = compiler
+        self._compiled = (compiler or _torch_compile)(module)
         self._modes: dict[tuple[Any, ...], _Mode] = {}
 
     def _mode(self, x: torch.Tensor) -> _Mode:
@@ -181,13 +186,17 @@ class AmortizedCompile:
         }
 
 
+def _torch_compile(module: nn.Module) -> Callable[[torch.Tensor], Any]:
+    return torch.compile(module, dynamic=False)
+
+
 def build_forward(
     model: nn.Module,
     jit_compile: Any,
     device: torch.device,
     *,
     policy: CompilePolicy | None = None,
-    backend: Any = "inductor",
+    compiler: Compiler | None = None,
 ) -> Callable[[torch.Tensor], Any]:
     """The forward callable the trainer uses for ``model`` on ``device``.
 
@@ -198,7 +207,7 @@ def build_forward(
             default).
         device: The device the model runs on; its type picks the :data:`POLICIES` row.
         policy: Overrides the device's policy.
-        backend: ``torch.compile`` backend.
+        compiler: Overrides ``torch.compile(module, dynamic=False)``.
 
     Returns:
         ``model`` itself, or an :class:`AmortizedCompile` around it.
@@ -219,11 +228,11 @@ def build_forward(
         if jit_compile is True:
             warnings.warn(chosen.reason, UserWarning, stacklevel=4)
         return model
-    return AmortizedCompile(model, chosen.compile_after_s, backend=backend)
+    return AmortizedCompile(model, chosen.compile_after_s, compiler=compiler)
 
 
 def rewrap_forward(forward: Callable[[torch.Tensor], Any], module: nn.Module) -> Any:
     """``module`` (e.g. a DDP wrapper) under the same compile rule as ``forward``."""
     if isinstance(forward, AmortizedCompile):
-        return AmortizedCompile(module, forward.compile_after_s, backend=forward.backend)
+        return AmortizedCompile(module, forward.compile_after_s, compiler=forward.compiler)
     return module
