@@ -108,7 +108,7 @@ def test_paste_matches_grid_sample():
     grid = F.affine_grid(theta, [6, 1, 48, 64], align_corners=False)
     ref = F.grid_sample(glyphs[:, None].float(), grid, align_corners=False)[:, 0]
     np.testing.assert_allclose(
-        c._paste(glyphs, side, x0, y0).numpy(), ref.numpy(), rtol=1e-5, atol=1e-3
+        c._paste(glyphs, side, x0, y0).numpy(), ref.numpy(), rtol=1e-5, atol=1e-2
     )
 
 

@@ -112,7 +112,7 @@ def test_segmentation_loss_prefers_the_truth():
         (build_unet, (64, 64, 1), (64, 64, 11)),
         (build_fcn, (64, 64, 1), (64, 64, 11)),
         (build_detector, (64, 64, 1), (16, 16, 14)),
-        (build_embedding, (28, 28, 1), (64,)),
+        (build_embedding, (28, 28, 1), (128,)),
     ],
 )
 def test_builders_output_shapes_and_round_trip(build, shape, out, tmp_path):
