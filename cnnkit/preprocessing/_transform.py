@@ -183,17 +183,16 @@ def warp(
         x: ``(n, height, width, channels)``, uint8 or floating point.
         theta: ``(n, 2, 3)`` matrices from :func:`params_to_theta`.
         aug: Supplies the fill mode, ``cval`` and interpolation.
-        scale: Multiply the values by this (the warp is linear, so scaling first is
-            the same); it rides on the pass that converts ``x`` to float anyway.
+        scale: Multiply the result by this; it rides on the copy back to NHWC
+            memory, which happens anyway.
 
     Returns:
         A contiguous NHWC float tensor (float32 for uint8 input, else ``x``'s dtype).
     """
-    n, h, w, _ = x.shape
+    n, h, w, ch = x.shape
     dtype = x.dtype if x.is_floating_point() else torch.float32
-    # NHWC memory is channels_last NCHW: the permute is free and the conversion keeps it.
-    nchw = x.permute(0, 3, 1, 2)
-    nchw = nchw.to(dtype) if scale is None else torch.mul(nchw, scale).to(dtype)
+    # NHWC memory is channels_last NCHW: the permute is free and the cast keeps it.
+    nchw = x.permute(0, 3, 1, 2).to(dtype)
     grid = _sampling_grid(torch.from_numpy(theta).to(dtype), h, w)
     if aug.fill_mode == "wrap":
         grid = torch.remainder(grid + 1.0, 2.0) - 1.0
@@ -203,9 +202,12 @@ def warp(
     if aug.fill_mode == "constant" and aug.cval:
         ones = torch.ones(n, 1, h, w, dtype=dtype)
         inside = F.grid_sample(ones, grid, mode=mode, padding_mode="zeros", align_corners=False)
-        fill = aug.cval if scale is None else aug.cval * scale
-        out = out.add_(fill * (1.0 - inside))
-    return out.permute(0, 2, 3, 1).contiguous()
+        out = out.add_(aug.cval * (1.0 - inside))
+    nhwc = out.permute(0, 2, 3, 1)
+    if scale is None:
+        return nhwc.contiguous()
+    # The copy back to NHWC memory has to happen anyway: let it multiply on the way.
+    return torch.mul(nhwc, scale, out=torch.empty(n, h, w, ch, dtype=dtype))
 
 
 def augment_batch(
