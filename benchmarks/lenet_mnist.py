@@ -12,6 +12,16 @@ sides), the same initial weights, the same data order and the same float32 pixel
 - ``engine`` / ``loop-same-model``: the cnnkit model with a linear head trained by ``fit``
   and by the hand-written loop: isolates the engine's own overhead (the weights must agree).
 
+- ``course`` / ``course-torch``: the program as a CNN course writes it, against the same work
+  by hand. cnnkit: float64 ``x / 255.0`` arrays straight into ``fit`` with
+  ``validation_data=(x_test, y_test)``, ``EarlyStopping`` and ``TensorBoard`` callbacks,
+  batch 64, one epoch, on a ``Sequential`` written layer by layer. Torch: the float64 arrays
+  converted to float32 once, the same training loop, the same validation pass over the 10,000
+  test images after the epoch (loss and accuracy, batch 64, ``inference_mode``), the same
+  event files (``train/`` and ``validation/`` writers, one flush each per epoch) and the
+  early-stopping bookkeeping. Both timings start with the float64 arrays and end when the
+  event files are closed.
+
 ``--keras`` also times Keras 3 (torch and TensorFlow backends) from a separate
 benchmark-only venv, each against the hand-written loop in that process; ``--rss``
 measures peak RSS of ``fit`` on uint8 MNIST in a fresh process.
@@ -19,6 +29,7 @@ measures peak RSS of ``fit`` on uint8 MNIST in a fresh process.
 Usage::
 
     CNNKIT_DATA=../shared/data .venv/bin/python benchmarks/lenet_mnist.py --repeats 3
+    CNNKIT_DATA=../shared/data .venv/bin/python benchmarks/lenet_mnist.py --cases course --repeats 5
     CNNKIT_DATA=../shared/data .venv/bin/python benchmarks/lenet_mnist.py --keras --rss
 """
 
@@ -114,7 +125,107 @@ def cnnkit_fit(
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-def run_local(repeats: int, steps: int) -> None:
+def course_model() -> nn.Module:
+    """The seed-style LeNet-5 of a course, layer by layer (the same network as ``torch_lenet``)."""
+    from cnnkit.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
+    from cnnkit.models import Sequential
+
+    return Sequential(
+        [
+            Input((28, 28, 1)),
+            Conv2D(6, 3, activation="relu"),
+            MaxPooling2D(),
+            Conv2D(16, 3, activation="relu"),
+            MaxPooling2D(),
+            Flatten(),
+            Dense(120, activation="relu"),
+            Dense(84, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def course_cnnkit(model, data, order, steps, log_dir) -> tuple[float, float]:
+    """The course program: float64 arrays, validation_data, EarlyStopping + TensorBoard."""
+    from cnnkit.callbacks import EarlyStopping, TensorBoard
+    from cnnkit.training.optimizers import Adam
+
+    x_train, y_train, x_test, y_test = data
+    model.compile(optimizer=Adam(LR, epsilon=EPS), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])  # fmt: skip
+    model._trainer.data_order.set_state(order)
+    callbacks = [EarlyStopping(monitor="val_loss", patience=3), TensorBoard(log_dir=log_dir)]
+    start, cpu = time.perf_counter(), time.process_time()
+    model.fit(x_train, y_train, batch_size=BATCH, epochs=1, steps_per_epoch=steps, verbose=0,
+              validation_data=(x_test, y_test), callbacks=callbacks)  # fmt: skip
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def course_torch(model: nn.Module, data, order, steps, log_dir) -> tuple[float, float]:
+    """The same work by hand: convert once, train, validate, write events, early-stop check."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    x_train, y_train, x_test, y_test = data
+    start, cpu = time.perf_counter(), time.process_time()
+    # NHWC float64 -> NCHW float32 (one channel: the permuted view is already contiguous).
+    x = torch.from_numpy(x_train).float().permute(0, 3, 1, 2)
+    xv = torch.from_numpy(x_test).float().permute(0, 3, 1, 2)
+    y, yv = torch.from_numpy(y_train), torch.from_numpy(y_test)
+    writers = {s: SummaryWriter(log_dir=str(Path(log_dir) / s)) for s in ("train", "validation")}
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR, eps=EPS)
+    gen = torch.Generator()
+    gen.set_state(order)
+    best, wait = float("inf"), 0
+    for epoch in range(1):
+        model.train()
+        perm = torch.randperm(len(x), generator=gen)
+        total, correct, seen = torch.zeros(()), torch.zeros(()), 0
+        for i in range(steps):
+            idx = perm[i * BATCH : (i + 1) * BATCH]
+            xb, yb = x.index_select(0, idx), y.index_select(0, idx)
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(idx)
+            correct += (logits.detach().argmax(1) == yb).sum()
+            seen += len(idx)
+        logs = {"loss": float(total) / seen, "accuracy": float(correct) / seen}
+        model.eval()
+        vtotal, vcorrect = torch.zeros(()), torch.zeros(())
+        with torch.inference_mode():
+            for i in range(0, len(xv), BATCH):
+                logits = model(xv[i : i + BATCH])
+                vtotal += F.cross_entropy(logits, yv[i : i + BATCH], reduction="sum")
+                vcorrect += (logits.argmax(1) == yv[i : i + BATCH]).sum()
+        logs |= {"val_loss": float(vtotal) / len(xv), "val_accuracy": float(vcorrect) / len(xv)}
+        logs["learning_rate"] = LR
+        for name, value in logs.items():
+            split, tag = ("validation", name[4:]) if name.startswith("val_") else ("train", name)
+            writers[split].add_scalar(f"epoch_{tag}", value, epoch)
+        for writer in writers.values():
+            writer.flush()
+        if logs["val_loss"] < best:
+            best, wait = logs["val_loss"], 0
+        else:
+            wait += 1
+    for writer in writers.values():
+        writer.close()
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def course_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST as a course prepares it: float64 ``x / 255.0`` with a channel axis."""
+    from cnnkit.datasets import mnist
+
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    x_train = x_train.reshape(-1, 28, 28, 1) / 255.0
+    x_test = x_test.reshape(-1, 28, 28, 1) / 255.0
+    return x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64)
+
+
+def run_local(repeats: int, steps: int, cases: str = "both") -> None:
     from cnnkit.applications import LeNet5
     from cnnkit.training.losses import SparseCategoricalCrossentropy
     from cnnkit.utils import set_random_seed
@@ -127,14 +238,39 @@ def run_local(repeats: int, steps: int) -> None:
     linear_net.load_state_dict(softmax_net.state_dict())
     order = torch.Generator().manual_seed(0).get_state()
     logits_loss = SparseCategoricalCrossentropy(from_logits=True)
-    runs = {
-        "cnnkit": lambda: cnnkit_fit(
-            copy.deepcopy(softmax_net), x, y, order, steps, "sparse_categorical_crossentropy"
-        ),
-        "torch": lambda: hand_loop(torch_lenet(softmax_net), x_nchw, y, order, steps),
-        "engine": lambda: cnnkit_fit(copy.deepcopy(linear_net), x, y, order, steps, logits_loss),
-        "loop-same-model": lambda: hand_loop(copy.deepcopy(linear_net), x, y, order, steps),
-    }
+    runs = {}
+    ratios = []
+    if cases in ("friendly", "both"):
+        runs |= {
+            "cnnkit": lambda: cnnkit_fit(
+                copy.deepcopy(softmax_net), x, y, order, steps, "sparse_categorical_crossentropy"
+            ),
+            "torch": lambda: hand_loop(torch_lenet(softmax_net), x_nchw, y, order, steps),
+            "engine": lambda: cnnkit_fit(
+                copy.deepcopy(linear_net), x, y, order, steps, logits_loss
+            ),
+            "loop-same-model": lambda: hand_loop(copy.deepcopy(linear_net), x, y, order, steps),
+        }
+        ratios += [("cnnkit", "torch", "full stack"), ("engine", "loop-same-model", "engine only")]
+    if cases in ("course", "both"):
+        import tempfile
+
+        from torch.utils.tensorboard import SummaryWriter  # imported once, outside the timing
+
+        del SummaryWriter
+        course = course_data()
+        set_random_seed(0)
+        course_net = course_model()
+        logs = Path(tempfile.mkdtemp(prefix="lenet_course_"))
+        runs |= {
+            "course": lambda: course_cnnkit(
+                copy.deepcopy(course_net), course, order, steps, tempfile.mkdtemp(dir=logs)
+            ),
+            "course-torch": lambda: course_torch(
+                torch_lenet(course_net), course, order, steps, tempfile.mkdtemp(dir=logs)
+            ),
+        }
+        ratios += [("course", "course-torch", "course program, float64 + validation + callbacks")]
     times: dict[str, list[tuple[float, float]]] = {k: [] for k in runs}
     names = list(runs)
     for r in range(repeats):
@@ -142,12 +278,9 @@ def run_local(repeats: int, steps: int) -> None:
             times[name].append(runs[name]())
             wall, cpu = times[name][-1]
             print(f"  repeat {r + 1} {name:<16} wall {wall:7.2f} s  cpu {cpu:7.2f} s", flush=True)
-    summarize(
-        times,
-        steps,
-        [("cnnkit", "torch", "full stack"), ("engine", "loop-same-model", "engine only")],
-    )
-    _check_same_weights(linear_net, x, y, order, min(steps, 50), logits_loss)
+    summarize(times, steps, ratios)
+    if cases in ("friendly", "both"):
+        _check_same_weights(linear_net, x, y, order, min(steps, 50), logits_loss)
 
 
 def summarize(
@@ -256,6 +389,12 @@ def main() -> None:
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
     )
     parser.add_argument("--rss", action="store_true", help="measure peak RSS in a fresh process")
+    parser.add_argument(
+        "--cases",
+        choices=["friendly", "course", "both"],
+        default="both",
+        help="friendly: float32 input, no callbacks; course: the course program (default both)",
+    )
     parser.add_argument("--worker", choices=["torch", "tensorflow", "rss"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:
@@ -264,8 +403,12 @@ def main() -> None:
         return rss_worker(args.steps)
     if args.worker:
         return keras_worker(args.worker, args.repeats, args.steps)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load {os.getloadavg()}")
-    run_local(args.repeats, args.steps)
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, load {os.getloadavg()}, "
+        f"ATEN_CPU_CAPABILITY={os.environ.get('ATEN_CPU_CAPABILITY', '(default)')}, "
+        f"cpu capability {torch.backends.cpu.get_cpu_capability()}"
+    )
+    run_local(args.repeats, args.steps, args.cases)
     here = Path(__file__).resolve()
     env = os.environ | {"PYTHONPATH": str(here.parents[1])}
     if args.keras:

@@ -36,6 +36,7 @@ _SUBMODULES = frozenset(
         "ops",
         "optimizers",
         "preprocessing",
+        "random",
         "regularizers",
         "training",
         "transfer",

@@ -37,7 +37,7 @@ LAYER_TABLE: dict[str, set[str]] = {
     "applications": _ENGINE | {"utils"},
     "transfer": _BELOW_APPS,
     "viz": _BELOW_APPS,
-    "baselines": _BELOW_APPS,
+    "baselines": _BELOW_APPS | {"viz"},  # its accuracy/time plot reuses viz's figure helpers
     "explain": _BELOW_APPS,
     "tasks": _BELOW_APPS,
     "bench": _BELOW_APPS,
@@ -52,6 +52,7 @@ LAYER_TABLE: dict[str, set[str]] = {
     "losses": {"training"},
     "metrics": {"training"},
     "optimizers": {"training"},
+    "random": {"training"},
     "__main__": {"cli"},
 }
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("cnnkit.cli._predict", "classify image files with a saved model"),
     "finetune": ("cnnkit.cli._finetune", "fine-tune a pretrained zoo model on a folder of images"),
     "cam": ("cnnkit.cli._cam", "draw class activation maps of image files as a PNG"),
+    "serve": ("cnnkit.cli._serve", "start the local web studio (127.0.0.1:8000)"),
 }
 
 

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from cnnkit._errors import close_matches, format_error, invalid_type, invalid_value
+from cnnkit.layers._added_losses import AddedLossesMixin
 from cnnkit.layers._history import NodeHistoryMixin
 from cnnkit.layers._regularizers import get_regularizer, serialize_regularizer
 from cnnkit.layers._symbolic import (
@@ -66,7 +67,7 @@ class InputSpec:
     layout: str = ""
 
 
-class Layer(NodeHistoryMixin, WeightsMixin, nn.Module):
+class Layer(AddedLossesMixin, NodeHistoryMixin, WeightsMixin, nn.Module):
     """Base class of every cnnkit layer; a real :class:`torch.nn.Module`.
 
     Subclasses implement :meth:`build` (create weights for an input shape),
@@ -266,6 +267,7 @@ class Layer(NodeHistoryMixin, WeightsMixin, nn.Module):
             self._maybe_build(shape)
         else:
             self.check_input_shape(shape)
+        self._clear_added_losses()  # add_loss terms are those of the latest pass
         outputs = self.call(inputs, training=training)
         if self.activity_regularizer is not None:
             # Keras divides the activity penalty by the batch size.

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from cnnkit._errors import invalid_value
+from cnnkit.layers._variable import Variable
 
 __all__ = ["WeightsMixin", "permute"]
 
@@ -45,7 +46,7 @@ class WeightsMixin:
         regularizer: Callable[[torch.Tensor], torch.Tensor] | None = None,
         constraint: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> nn.Parameter:
-        """Create and register a parameter initialised in Keras layout.
+        """Create and register a parameter (a :class:`Variable`) initialised in Keras layout.
 
         Args:
             name: Attribute name in torch's convention (``weight``, ``bias``).
@@ -61,7 +62,7 @@ class WeightsMixin:
                 expected=f"shape {tuple(keras_shape)}",
                 received={"shape": tuple(value.shape)},
             )
-        param = nn.Parameter(self.from_keras_layout(name, value).contiguous())
+        param = Variable(self.from_keras_layout(name, value).contiguous())
         self.register_parameter(name, param)  # type: ignore[attr-defined]
         if regularizer is not None:
             self._regularizers[name] = regularizer

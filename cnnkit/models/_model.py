@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from cnnkit._errors import invalid_type, invalid_value, unknown_name
-from cnnkit.layers import Layer
+from cnnkit.layers import KerasTensor, Layer
 from cnnkit.models._files import as_path
 from cnnkit.models._functional import FunctionalGraph
 from cnnkit.models._model_utils import (
@@ -64,9 +64,14 @@ class Model(TrainingMixin, Layer):
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        functional_call = bool(args) or "inputs" in kwargs or "outputs" in kwargs
+        if cls is Model and functional_call:
             # Keras' own trick: Model(inputs, outputs) is a functional model.
             return super().__new__(Functional)
+        if _graph_arguments(args, kwargs) and not issubclass(cls, Functional):
+            # A subclass (one that overrides train_step, say) built from (inputs, outputs):
+            # Keras 3 mixes Functional in, so the subclass's methods sit on a graph model.
+            return super().__new__(_with_functional(cls))
         return super().__new__(cls)
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, **kwargs: Any):
@@ -291,6 +296,29 @@ class Functional(FunctionalGraph, Model):
         name: Model name; automatic (``functional``, ...) when None.
         trainable: False freezes every layer.
     """
+
+
+_FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
+
+
+def _graph_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a constructor got symbolic ``(inputs, outputs)``, as ``Model(inputs, outputs)``."""
+    first = args[0] if args else kwargs.get("inputs")
+    flat = first if isinstance(first, (list, tuple)) else [first]
+    return (
+        bool(flat)
+        and all(isinstance(t, KerasTensor) for t in flat)
+        and (len(args) >= 2 or "outputs" in kwargs)
+    )
+
+
+def _with_functional(cls: type) -> type:
+    """``cls`` with :class:`Functional` mixed in (cached), named like ``cls``."""
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        mixed = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+        mixed.__qualname__ = cls.__qualname__
+        _FUNCTIONAL_SUBCLASSES[cls] = mixed
+    return _FUNCTIONAL_SUBCLASSES[cls]
 
 
 def check_has_config(model: Any, action: str) -> None:

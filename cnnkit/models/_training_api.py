@@ -13,12 +13,13 @@ from typing import Any
 
 from cnnkit._errors import invalid_value
 from cnnkit.models._compile_config import encode_compile_config
+from cnnkit.models._step_api import StepAPIMixin
 from cnnkit.training import Trainer, predict
 
 __all__ = ["TrainingMixin"]
 
 
-class TrainingMixin:
+class TrainingMixin(StepAPIMixin):
     """``compile``, ``fit``, ``evaluate``, ``predict`` and friends for :class:`Model`.
 
     The trainer is stored with ``object.__setattr__`` so that it never becomes

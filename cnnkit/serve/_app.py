@@ -10,6 +10,7 @@ API at ``/docs`` (OpenAPI at ``/openapi.json``).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -81,12 +82,14 @@ def create_app(
             raise HTTPException(404, f"No model {model_id!r} is served. Served models: {known}.")
         return served
 
-    def read_image(served: ServedModel, image: UploadFile) -> np.ndarray:
-        data = image.file.read(max_upload_bytes + 1)
+    def decode(served: ServedModel, data: bytes) -> np.ndarray:
         if len(data) > max_upload_bytes:
             raise HTTPException(413, f"The upload is larger than {max_upload_bytes:,} bytes.")
         h, w, c = served.input_shape
         return decode_image(data, (h, w), c, max_pixels=max_pixels)
+
+    def read_image(served: ServedModel, image: UploadFile) -> np.ndarray:
+        return decode(served, image.file.read(max_upload_bytes + 1))
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -102,13 +105,15 @@ def create_app(
         return {**served.info(), "summary": _summary(served), "history": served.history}
 
     @app.post("/api/predict", summary="Top-k class probabilities for an image")
-    def predict(
+    async def predict(
         image: Image,
         model: ModelId = None,
         top_k: Annotated[int, Query(ge=1, le=1000)] = 5,
     ) -> dict[str, Any]:
         served = model_or_404(model)
-        probs = served.predict(read_image(served, image)[None])[0]
+        # Async: the hot path skips the thread pool; the forward pass runs in the batcher.
+        data = await image.read(max_upload_bytes + 1)
+        probs = await asyncio.wrap_future(served.batcher.submit(decode(served, data)))
         order = np.argsort(-probs)[: min(top_k, probs.size)]
         top = [
             {"index": int(i), "class": served.class_names[i], "probability": float(probs[i])}

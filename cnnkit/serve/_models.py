@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from cnnkit._errors import invalid_value
+from cnnkit.serve._batching import Batcher
 
 __all__ = ["MODEL_FILE", "ModelRegistry", "NotServed", "ServedModel", "load_served_model"]
 
@@ -48,6 +49,8 @@ class ServedModel:
         history: The run's ``history.csv`` as ``{column: values}``; empty if absent.
         metrics: The run's ``metrics.json``; empty if absent.
         lock: Serialises forward passes: probes add hooks to the shared model.
+        batcher: ``batcher(image)`` is ``predict(image[None])[0]``, batched with
+            concurrent requests (see :class:`cnnkit.serve._batching.Batcher`).
     """
 
     id: str
@@ -59,6 +62,10 @@ class ServedModel:
     history: dict[str, list[float]] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    batcher: Batcher = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.batcher = Batcher(self.predict)
 
     def info(self) -> dict[str, Any]:
         """What ``/api/models`` lists about this model."""

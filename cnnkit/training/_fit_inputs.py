@@ -32,8 +32,13 @@ def fit_data(
     validation_steps: int | None,
     device: torch.device,
     generator: torch.Generator,
+    require_labels: bool = True,
 ) -> tuple[Any, Any]:
-    """Training and validation adapters (validation None when there is none)."""
+    """Training and validation adapters (validation None when there is none).
+
+    ``require_labels=False`` (a model's own ``train_step``, e.g. an autoencoder's
+    ``fit(x)``) lets array inputs come without ``y``, as in Keras.
+    """
     data = make_data(
         x,
         y,
@@ -46,13 +51,14 @@ def fit_data(
     )
     val_data = None
     if isinstance(data, ArrayData):
-        if data.y is None:
+        if data.y is None and require_labels:
             raise invalid_value(
                 "fit(): `y` (the labels) is required when `x` is an array.", received={"y": None}
             )
         check_lengths(data.x, data.y, data.w)
         check_nan(data.x, "x")
-        check_nan(data.y, "y")
+        if data.y is not None:
+            check_nan(data.y, "y")
         if split:
             cut = int(data.num_samples * (1.0 - split))
             if cut in (0, data.num_samples):

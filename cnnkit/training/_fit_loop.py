@@ -10,6 +10,7 @@ optimizer, metrics, data order). Reading order::
         for each epoch:
             _train_epoch()    batches -> trainer._train_step, batch hooks, progress
             _end_epoch()      metrics reduced, validation pass, epoch hooks
+                          (a NaN loss ends the run before the epoch hooks: _nonfinite.py)
             _should_stop()    callbacks' stop request (agreed by all ranks under DDP)
         _finish()             on_train_end
 
@@ -26,6 +27,7 @@ from cnnkit.callbacks._base import Callback, CallbackList, History
 from cnnkit.training._data import ArrayData, SequenceData
 from cnnkit.training._ddp import agree_stop, reduce_metrics
 from cnnkit.training._fit_inputs import batch_weights
+from cnnkit.training._nonfinite import NonFiniteGuard
 from cnnkit.training._progress import ProgressDisplay
 
 __all__ = ["FitLoop", "needs_batch_logs"]
@@ -60,6 +62,7 @@ class FitLoop:
         initial_epoch: First epoch index of a fresh (not resumed) run.
         verbose: 0, 1 or 2.
         class_weights: Lookup tensor from ``class_weight_table``, or None.
+        on_nonfinite: ``"stop"`` or ``"continue"`` (see ``_nonfinite.py``).
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class FitLoop:
         initial_epoch: int,
         verbose: int,
         class_weights: Any,
+        on_nonfinite: str = "stop",
     ) -> None:
         self.trainer = trainer
         self.model = trainer.model
@@ -97,17 +101,35 @@ class FitLoop:
         self.start_step = 0
         self.resumed_mid_epoch = False
         self.last_step = 0
+        # Under DDP the loss is checked only at the epoch end, where the logs are already
+        # reduced, so every rank decides to stop at the same point.
+        self.guard = NonFiniteGuard(
+            trainer,
+            on_nonfinite,
+            epochs=epochs,
+            steps=data.steps,
+            epoch_end_only=trainer._ddp is not None,
+        )
+        self.stopped_nonfinite = False
 
     # ------------------------------------------------------------------ the run
     def run(self) -> History:
         """Train every epoch from the start (or resume) position; returns the History."""
         self._begin()
         logs: dict[str, float] = {}
-        for epoch in range(self.start_epoch, self.epochs):
-            self._train_epoch(epoch)
-            logs = self._end_epoch(epoch)
-            if self._should_stop():
-                break
+        try:
+            for epoch in range(self.start_epoch, self.epochs):
+                self._train_epoch(epoch)
+                if self.stopped_nonfinite:
+                    break
+                epoch_logs = self._end_epoch(epoch)
+                if self.stopped_nonfinite:
+                    break
+                logs = epoch_logs
+                if self._should_stop():
+                    break
+        finally:
+            self.trainer._guard = None
         self._finish(logs)
         return self.history
 
@@ -126,6 +148,7 @@ class FitLoop:
         trainer._epoch_order_state = trainer.data_order.get_state()
         if isinstance(self.data, ArrayData) and trainer._optimizer is None:
             trainer._ensure_built(self.data.x[:1].float())  # a backup loads into built layers
+        trainer._guard = self.guard
         self.cbs.on_train_begin()
         # A BackupAndRestore found a backup in on_train_begin: resume where it stopped.
         trainer._apply_pending_state()
@@ -147,11 +170,18 @@ class FitLoop:
         cbs.on_epoch_begin(epoch)
         trainer._epoch_order_state = trainer.data_order.get_state()
         self.progress.begin(self.data.steps, epoch)
+        self.guard.begin_epoch(epoch)
         step = self.start_step
         for step, (xb, yb, wb) in enumerate(self.data.epoch(self.start_step), self.start_step + 1):
             if self.batch_hooks:
                 cbs.on_train_batch_begin(step - 1)
-            trainer._train_step(xb, yb, batch_weights(yb, wb, self.class_weights), self.data)
+            applied = trainer._train_step(
+                xb, yb, batch_weights(yb, wb, self.class_weights), self.data
+            )
+            if self.guard.after_step(epoch, step, skipped=applied is False):
+                self.progress.end(step - 1, trainer._logs())
+                self.stopped_nonfinite = True
+                return
             trainer._position = (epoch, step)
             if self.batch_hooks:
                 cbs.on_train_batch_end(step - 1, trainer._logs())
@@ -170,6 +200,10 @@ class FitLoop:
         if trainer._ddp is not None:
             reduce_metrics(trainer)
         logs = trainer._logs()
+        if self.guard.end_epoch(epoch, self.last_step, logs):
+            self.progress.end(self.last_step, logs)
+            self.stopped_nonfinite = True
+            return logs
         if self.val_data is not None:
             val = trainer._test_loop(self.val_data, None, ProgressDisplay(0))
             logs.update({f"val_{k}": v for k, v in val.items()})

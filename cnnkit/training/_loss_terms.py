@@ -5,7 +5,8 @@ reduced to the batch mean, or in a distributed run to this rank's share of
 the global-batch mean), times ``loss_weight``; the weight and activity
 penalties of regularized layers; and the losses of training-only auxiliary
 heads (GoogLeNet's two, weight 0.3 each, as in the paper), computed with the
-same loss against the same labels.
+same loss against the same labels; then the ``add_loss`` terms of the latest
+forward pass (of the layers that ever called ``add_loss``, found once per fit).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class LossTermsMixin:
     """Loss of one training batch; expects the attributes that :class:`Trainer` sets up."""
 
     model: nn.Module
+    #: Layers whose add_loss() terms join the loss (None: look them up at the next step).
+    _added_loss_layers: list[Any] | None = None
 
     def _reduce(self, per_sample: torch.Tensor, wb: Any, scale: float | None) -> torch.Tensor:
         if wb is not None:
@@ -40,6 +43,13 @@ class LossTermsMixin:
         penalties = [p for layer in self._reg_layers() for p in layer.regularization_losses()]
         if penalties:
             loss = loss + torch.stack([p.float().sum() for p in penalties]).sum()
+        if self._added_loss_layers is None:  # found after a forward pass has run add_loss
+            self._added_loss_layers = [
+                m for m in self.model.modules() if getattr(m, "uses_add_loss", False)
+            ]
+        for layer in self._added_loss_layers:
+            for term in layer.added_losses:
+                loss = loss + term.float()
         for model in self._aux_models:
             loss = loss + model.auxiliary_loss(
                 lambda y, out: self._reduce(self.loss.unreduced(y, out, logits=logits), wb, scale),
@@ -64,6 +74,7 @@ class LossTermsMixin:
             if getattr(m, "_regularizers", None) or getattr(m, "activity_regularizer", None)
         ]
         self._constrained = [m for m in layers if getattr(m, "_constraints", None)]
+        self._added_loss_layers = None  # layers that call add_loss(): looked up after a forward
         self._aux_models = [
             m
             for m in self.model.modules()

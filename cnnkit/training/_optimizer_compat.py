@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from cnnkit._errors import close_matches, invalid_type, invalid_value
+from cnnkit.training._optimizer_apply import TorchApplyMixin
 
 __all__ = ["keras_learning_rate", "with_learning_rate_property"]
 
@@ -122,7 +123,8 @@ _SUBCLASSES: dict[type, type] = {}
 def with_learning_rate_property(
     torch_class: type[torch.optim.Optimizer],
 ) -> type[torch.optim.Optimizer]:
-    """A subclass of ``torch_class`` (cached) with the ``learning_rate``/``lr`` property."""
+    """A subclass of ``torch_class`` (cached) with ``learning_rate``/``lr`` and ``apply``."""
     if torch_class not in _SUBCLASSES:
-        _SUBCLASSES[torch_class] = type(torch_class.__name__, (_LearningRateMixin, torch_class), {})
+        bases = (_LearningRateMixin, TorchApplyMixin, torch_class)  # + Keras 3's apply()
+        _SUBCLASSES[torch_class] = type(torch_class.__name__, bases, {})
     return _SUBCLASSES[torch_class]

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import torch
 
 from cnnkit._errors import invalid_type, invalid_value, unknown_name
+from cnnkit.training._optimizer_apply import SpecApplyMixin
 from cnnkit.training._optimizer_compat import keras_learning_rate, with_learning_rate_property
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 
-class Optimizer:
+class Optimizer(SpecApplyMixin):
     """Base spec: a learning rate plus Keras' gradient-clipping options.
 
     Args:

@@ -2,9 +2,11 @@
 
 :meth:`ResumeMixin.get_training_state` returns (tensors, JSON metadata): the
 weights, the optimizer state, every random stream (see ``_state.py``), the
-metric sums, the position ``(epoch, batch)``, the history and each callback's
-own state. :meth:`ResumeMixin.set_training_state` loads them back; the fit
-loop then resumes at that position (``FitLoop._begin``).
+metric sums, the position ``(epoch, batch)``, the history, each callback's
+own state, and what a custom ``train_step`` keeps on its model (its optimizers,
+metrics and seed generators: ``_extra_state.py``).
+:meth:`ResumeMixin.set_training_state` loads them back; the fit loop then resumes
+at that position (``FitLoop._begin``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import torch
 
 from cnnkit._errors import invalid_value
+from cnnkit.training._extra_state import capture_extra, restore_extra
 from cnnkit.training._state import (
     capture_rng,
     flatten_optimizer,
@@ -42,7 +45,8 @@ class ResumeMixin:
         tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
         opt_tensors, opt_meta = flatten_optimizer(self.optimizer.state_dict())
         rng_tensors, rng_meta = capture_rng(self._epoch_order_state)
-        tensors |= opt_tensors | rng_tensors
+        extra_tensors, extra_meta = capture_extra(self)  # a custom step's own optimizers...
+        tensors |= opt_tensors | rng_tensors | extra_tensors
         for i, metric in enumerate([self.loss_tracker, *self.metrics]):
             for j, value in enumerate(metric._state or []):
                 tensors[f"metric/{i}/{j}"] = value
@@ -55,6 +59,7 @@ class ResumeMixin:
             "history": None if history is None else [history.epoch, history.history],
             "callbacks": [[type(cb).__name__, cb.get_state()] for cb in self.callbacks],
             "scaler": None if self._scaler is None else self._scaler.state_dict(),
+            "extra": extra_meta,
         }
         return tensors, meta
 
@@ -79,6 +84,8 @@ class ResumeMixin:
                 key=lambda k: int(k.rsplit("/", 1)[1]),
             )
             metric._state = [tensors[k].to(self.device) for k in found] or None
+        if meta.get("extra"):
+            restore_extra(self, tensors, meta["extra"])
         # History and callback states are applied once every on_train_begin has run,
         # so a callback that resets itself there cannot wipe what was restored.
         self._pending_state = meta

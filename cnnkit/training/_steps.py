@@ -16,6 +16,7 @@ from torch import nn
 from cnnkit._errors import invalid_value
 from cnnkit.callbacks._base import CallbackList
 from cnnkit.training._checks import check_lengths, check_positive_int, check_targets, check_verbose
+from cnnkit.training._custom_step import custom_steps, needs_loss, overrides
 from cnnkit.training._data import ArrayData, Batch, as_tensor, make_data
 from cnnkit.training._ddp import reduce_metrics
 from cnnkit.training._fit_inputs import batch_weights, class_weight_table
@@ -127,7 +128,8 @@ class StepsMixin(ResumeMixin, LossTermsMixin):
             check_targets(self.loss, full, y_pred)
             self._checked = True
 
-    def _train_step(self, xb, yb, wb, data) -> None:
+    def _train_step(self, xb, yb, wb, data) -> bool:
+        """One optimisation step; False when the NaN guard refused the batch (no update)."""
         if self._optimizer is None:
             self._ensure_built(xb)
             self._reg_cache = None
@@ -140,6 +142,9 @@ class StepsMixin(ResumeMixin, LossTermsMixin):
             y_pred = self._forward_for_loss(xb, forward)
             self._check_once(data, yb, y_pred)
             loss = self._loss_value(yb, y_pred, wb, scale)
+        guard = self._guard
+        if guard is not None and guard.bad_loss(loss, xb):
+            return False
         optimizer.zero_grad(set_to_none=True)
         clip = self._spec is not None and self._spec.clips
         if self._scaler is not None:
@@ -159,6 +164,7 @@ class StepsMixin(ResumeMixin, LossTermsMixin):
         # A scaled loss counts for 1/scale samples: summed over the ranks that is the
         # global batch mean weighted by the global batch size.
         self._track(yb, y_pred, wb, loss, len(xb) if scale is None else 1.0 / scale)
+        return True
 
     # ------------------------------------------------------------------ loops
     def _test_loop(self, data: Any, cbs: CallbackList | None, progress: ProgressDisplay):
@@ -211,7 +217,7 @@ class StepsMixin(ResumeMixin, LossTermsMixin):
 
         With ``return_dict=True``: ``{"loss": ..., "accuracy": ...}``.
         """
-        if self.loss is None:
+        if self.loss is None and needs_loss(self, "test_step"):
             raise invalid_value(
                 "evaluate(): the model was compiled without a loss.", received={"loss": None}
             )
@@ -240,8 +246,12 @@ class StepsMixin(ResumeMixin, LossTermsMixin):
             params={"epochs": 1, "steps": data.steps, "verbose": verbose},
         )
         cbs.on_test_begin()
-        logs = self._test_loop(data, cbs, ProgressDisplay(verbose))
+        with custom_steps(self, train=False) as custom:
+            logs = self._test_loop(data, cbs, ProgressDisplay(verbose))
         cbs.on_test_end(logs)
+        if custom is not None:  # the model's own test_step chose the names
+            values = list(logs.values())
+            return logs if return_dict else values[0] if len(values) == 1 else values
         return self._result(logs, return_dict)
 
     evaluate_generator = evaluate
@@ -265,8 +275,14 @@ class StepsMixin(ResumeMixin, LossTermsMixin):
             callbacks, model=self.model, params={"epochs": 1, "steps": data.steps, "verbose": 0}
         )
         cbs.on_predict_begin()
+        # A model's own predict_step replaces the (possibly compiled) forward.
+        forward = self.model.predict_step if overrides(self.model, "predict_step") else None
         out = predict_loop(
-            self.model, self._forward, data, ProgressDisplay(check_verbose(verbose)), self._autocast
+            self.model,
+            forward or self._forward,
+            data,
+            ProgressDisplay(check_verbose(verbose)),
+            self._autocast,
         )
         cbs.on_predict_end()
         return out

@@ -55,6 +55,7 @@ from cnnkit.training._checks import (
     step_count,
 )
 from cnnkit.training._compile import build_forward
+from cnnkit.training._custom_step import custom_steps, needs_loss
 from cnnkit.training._ddp import distribute_fit
 from cnnkit.training._engine import (
     autocast_factory,
@@ -67,6 +68,7 @@ from cnnkit.training._fit_loop import FitLoop
 from cnnkit.training._heads import find_final_activation
 from cnnkit.training._losses import get_loss
 from cnnkit.training._metrics import Mean, get_metric
+from cnnkit.training._nonfinite import check_mode
 from cnnkit.training._optimizers import get_optimizer
 from cnnkit.training._steps import StepsMixin
 
@@ -140,6 +142,7 @@ class Trainer(StepsMixin):
         self._scaler = grad_scaler(mixed_precision, self.device)
         self._forward = build_forward(model, jit_compile, self.device)
         self._ddp: nn.Module | None = None  # the DDP wrapper while a distributed fit runs
+        self._guard: Any = None  # the NaN guard while a fit runs (_nonfinite.py)
         self._optimizer_arg = optimizer
         self._optimizer: torch.optim.Optimizer | None = None
         self._spec: Any = None
@@ -241,6 +244,7 @@ class Trainer(StepsMixin):
         workers: int | None = None,
         use_multiprocessing: bool | None = None,
         max_queue_size: int | None = None,
+        on_nonfinite: str = "stop",
     ) -> History:
         """Train for ``epochs`` epochs; Keras' arguments and semantics. Returns a ``History``.
 
@@ -251,11 +255,17 @@ class Trainer(StepsMixin):
         with a one-time warning. Inside a ``torch.distributed`` group (e.g. under
         ``cnnkit.training.distributed.launch``) array inputs are trained data-parallel,
         ``batch_size`` being the global batch (see :mod:`cnnkit.training._ddp`).
+
+        ``on_nonfinite="stop"`` (default) ends ``fit`` at the first NaN or infinite
+        training loss, with the weights and optimizer state from before that batch
+        and a ``RuntimeWarning`` naming the epoch, the batch and what to check;
+        ``"continue"`` trains on (Keras' behaviour) and warns once. See
+        :mod:`cnnkit.training._nonfinite`.
         """
         ignore_loader_arguments(
             workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size
         )
-        if self.loss is None:
+        if self.loss is None and needs_loss(self, "train_step"):
             raise invalid_value(
                 "fit(): the model was compiled without a loss.",
                 received={"loss": None},
@@ -268,6 +278,7 @@ class Trainer(StepsMixin):
         check_positive_int(epochs, "epochs", minimum=0)
         check_positive_int(initial_epoch, "initial_epoch", minimum=0)
         verbose = check_verbose(verbose)
+        on_nonfinite = check_mode(on_nonfinite)
         data, val_data = fit_data(
             x,
             y,
@@ -280,6 +291,7 @@ class Trainer(StepsMixin):
             validation_steps=step_count(validation_steps, "validation_steps"),
             device=self.device,
             generator=self.data_order,
+            require_labels=needs_loss(self, "train_step"),
         )
         data, val_data, callbacks, verbose = distribute_fit(
             self, data, val_data, callbacks, verbose
@@ -293,7 +305,10 @@ class Trainer(StepsMixin):
             initial_epoch=initial_epoch,
             verbose=verbose,
             class_weights=class_weight_table(class_weight, self.device),
+            on_nonfinite=on_nonfinite,
         )
-        return loop.run()
+        # Decided once per fit: a model's own train_step/test_step, or the built-in step.
+        with custom_steps(self, train=True):
+            return loop.run()
 
     fit_generator = fit

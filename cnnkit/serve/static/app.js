@@ -42,7 +42,8 @@ const Studio = (() => {
     try {
       if (state.page === "predict") {
         const k = Math.min(10, state.model.classes.length);
-        Pages.prediction($("prediction"), await api("/api/predict", { top_k: k }));
+        const answer = await api("/api/predict", { top_k: k });
+        if (version === state.version) Pages.prediction($("prediction"), answer);  // not stale
       } else if (state.page === "overview") {
         await loadActivations();
         Pages.overview($("overview"), state.acts, state.model.classes, openNeuron);
@@ -116,6 +117,14 @@ const Studio = (() => {
     Pages.model(info, { title: $("model-title"), facts: $("model-facts"), charts: $("charts"), summary: $("summary"), totals: $("totals") });
   }
 
+  function clearInput() {
+    Drawing.clear();
+    state.blob = null; state.acts = null; state.version += 1;
+    $("seen").getContext("2d").clearRect(0, 0, 1e4, 1e4);
+    $("prediction").innerHTML = '<p class="muted">Draw something to see what the model thinks.</p>';
+    status("");
+  }
+
   // ---------------------------------------------------------------- Tabs and start-up
   function show(page) {
     state.page = page;
@@ -145,7 +154,7 @@ const Studio = (() => {
     select.replaceChildren(...state.models.map((m) => new Option(m.name === m.id ? m.id : `${m.id} (${m.name})`, m.id)));
     select.addEventListener("change", () => selectModel(select.value));
     Drawing.init($("draw"), inputChanged);
-    $("clear").addEventListener("click", () => { Drawing.clear(); state.blob = null; state.acts = null; $("seen").getContext("2d").clearRect(0, 0, 1e4, 1e4); });
+    $("clear").addEventListener("click", clearInput);
     $("upload").addEventListener("change", (e) => { if (e.target.files[0]) Drawing.loadPhoto(e.target.files[0], $("invert").checked); });
     $("neuron-layer").addEventListener("change", (e) => { const l = state.acts.layers.find((x) => x.name === e.target.value); openNeuron(l.name, 0, Math.floor(l.shape[1] / 2), Math.floor(l.shape[2] / 2)); });
     $("neuron-channel").addEventListener("change", (e) => openNeuron(state.neuron.layer, Number(e.target.value), state.neuron.row, state.neuron.col));
