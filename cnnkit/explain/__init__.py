@@ -10,6 +10,7 @@ from cnnkit.explain._attribute import ATTRIBUTION_METHODS, attribute, heatmap
 from cnnkit.explain._cam import CAM_METHODS, CamResult, cam, cam_result
 from cnnkit.explain._layers import find_cam_layer
 from cnnkit.explain._plot import overlay, plot_cam, plot_cam_grid
+from cnnkit.explain._sanity import cascading_randomization, randomized_copy, rank_correlation
 
 __all__ = [
     "ATTRIBUTION_METHODS",
@@ -18,9 +19,12 @@ __all__ = [
     "attribute",
     "cam",
     "cam_result",
+    "cascading_randomization",
     "find_cam_layer",
     "heatmap",
     "overlay",
     "plot_cam",
     "plot_cam_grid",
+    "randomized_copy",
+    "rank_correlation",
 ]
