@@ -10,7 +10,6 @@ API at ``/docs`` (OpenAPI at ``/openapi.json``).
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,8 +17,10 @@ import numpy as np
 from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from cnnkit import __version__
+from cnnkit._errors import invalid_value
 from cnnkit.explain import CAM_METHODS, cam_result
 from cnnkit.serve._images import MAX_PIXELS, decode_image
 from cnnkit.serve._inspect import activations, explain_cell
@@ -35,6 +36,31 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 ModelId = Annotated[str | None, Query(description="Model id from /api/models; default the first")]
 Image = Annotated[UploadFile, File(description="An image file (PNG, JPEG, ...)")]
+
+
+#: /api/predict's parameters for the OpenAPI page (the route parses them itself).
+PREDICT_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {"name": "model", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "Model id from /api/models; default the first"},
+        {"name": "top_k", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 5}},
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["image"],
+            "properties": {"image": {"type": "string", "format": "binary",
+                                     "description": "An image file (PNG, JPEG, ...)"}},
+        }}},
+    },
+}  # fmt: skip
+
+
+def _top_k(text: str) -> int:
+    if not (text.isdigit() and 1 <= int(text) <= 1000):
+        raise invalid_value("top_k must be an integer in 1..1000.", received={"top_k": text})
+    return int(text)
 
 
 def _summary(served: ServedModel) -> dict[str, Any]:
@@ -62,6 +88,8 @@ def create_app(
         description="Look inside a CNN: predictions, every layer's activations, the worked "
         "sum behind any feature-map cell, Grad-CAM and the model's summary. Images are "
         "uploaded as multipart form field `image`.",
+        # The studio exports no traces; FastAPI's per-request OpenTelemetry check is skipped.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.add_middleware(BodySizeLimit, max_bytes=max_upload_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -104,22 +132,34 @@ def create_app(
         served = model_or_404(model_id)
         return {**served.info(), "summary": _summary(served), "history": served.history}
 
-    @app.post("/api/predict", summary="Top-k class probabilities for an image")
-    async def predict(
-        image: Image,
-        model: ModelId = None,
-        top_k: Annotated[int, Query(ge=1, le=1000)] = 5,
-    ) -> dict[str, Any]:
-        served = model_or_404(model)
-        # Async: the hot path skips the thread pool; the forward pass runs in the batcher.
-        data = await image.read(max_upload_bytes + 1)
-        probs = await asyncio.wrap_future(served.batcher.submit(decode(served, data)))
+    @app.post(
+        "/api/predict",
+        summary="Top-k class probabilities for an image",
+        openapi_extra=PREDICT_OPENAPI,
+    )
+    async def predict(request: Request) -> JSONResponse:
+        # The hot path reads its request itself: FastAPI's dependency solver took 40% of the
+        # server's CPU per request (benchmarks/serve_load.py), and `async` skips the thread
+        # pool; the batcher runs the forward pass on the loop.
+        served = model_or_404(request.query_params.get("model"))
+        top_k = _top_k(request.query_params.get("top_k", "5"))
+        async with request.form(max_files=1, max_fields=8) as form:
+            upload = form.get("image")
+            if not isinstance(upload, StarletteUpload):
+                raise invalid_value(
+                    "/api/predict needs the image as the multipart form field 'image'.",
+                    expected="multipart/form-data with a file field named 'image'",
+                    received={"fields": sorted(form.keys())},
+                )
+            data = await upload.read(max_upload_bytes + 1)
+        probs = await served.batcher(decode(served, data))
         order = np.argsort(-probs)[: min(top_k, probs.size)]
         top = [
             {"index": int(i), "class": served.class_names[i], "probability": float(probs[i])}
             for i in order
         ]
-        return {"model": served.id, "top": top, "probabilities": probs.round(6).tolist()}
+        answer = {"model": served.id, "top": top, "probabilities": probs.round(6).tolist()}
+        return JSONResponse(answer)
 
     @app.post("/api/activations", summary="Every layer's output for an image")
     def layer_activations(

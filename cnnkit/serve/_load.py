@@ -2,22 +2,36 @@
 
 Used by ``tests/serve/test_load.py`` and ``benchmarks/serve_load.py``. Each
 client is a thread with one keep-alive ``http.client`` connection (standard
-library only, so the ``serve`` extra needs nothing more); latency is measured
-per request from sending to the last byte of the answer.
+library only, so the ``serve`` extra needs nothing more, and a lean client: it
+runs on the same CPU as the server, and a heavy one such as httpx would steal
+its cycles); latency is measured per request from sending to the last byte of
+the answer. :class:`StudioProcess` runs ``cnnkit serve`` in a subprocess.
 """
 
 from __future__ import annotations
 
 import http.client
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LoadResult", "multipart_image", "process_rss_bytes", "run_load"]
+__all__ = [
+    "LoadResult",
+    "StudioProcess",
+    "multipart_image",
+    "process_cpu_seconds",
+    "process_rss_bytes",
+    "run_load",
+]
 
 
 @dataclass
@@ -50,6 +64,13 @@ def multipart_image(data: bytes, filename: str = "image.png") -> tuple[bytes, st
     )
     body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` has used so far (Linux ``/proc``)."""
+    # Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def process_rss_bytes(pid: int) -> int:
@@ -117,3 +138,63 @@ def run_load(
     if remaining[0]:
         result.errors.append(f"{remaining[0]} requests not sent before the {timeout_s} s limit")
     return result
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StudioProcess:
+    """``cnnkit serve ARGS`` in its own process on 127.0.0.1 and a free port.
+
+    Args:
+        args: Arguments after ``cnnkit serve`` (model paths, ``--threads 1``, ...).
+        env: The child's environment (default this process's).
+        start_timeout_s: How long to wait for ``/api/models`` to answer. Default 60.
+
+    Raises:
+        RuntimeError: the server exited or did not answer in time (with its output).
+    """
+
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        start_timeout_s: float = 60.0,
+    ):
+        self.host, self.port = "127.0.0.1", _free_port()
+        self.url = f"http://{self.host}:{self.port}"
+        cmd = [sys.executable, "-m", "cnnkit", "serve", *args, "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+        )
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/api/models", timeout=2).read()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"cnnkit serve did not start: {self.output()}") from None
+                time.sleep(0.1)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        """Everything the server printed (read after :meth:`stop`)."""
+        return self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
+
+    def stop(self) -> None:
+        """Terminate the server (kill it after 10 s)."""
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -49,7 +49,7 @@ class ServedModel:
         history: The run's ``history.csv`` as ``{column: values}``; empty if absent.
         metrics: The run's ``metrics.json``; empty if absent.
         lock: Serialises forward passes: probes add hooks to the shared model.
-        batcher: ``batcher(image)`` is ``predict(image[None])[0]``, batched with
+        batcher: ``await batcher(image)`` is ``predict(image[None])[0]``, batched with
             concurrent requests (see :class:`cnnkit.serve._batching.Batcher`).
     """
 
@@ -65,7 +65,7 @@ class ServedModel:
     batcher: Batcher = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.batcher = Batcher(self.predict)
+        self.batcher = Batcher(self._forward, self.lock)
 
     def info(self) -> dict[str, Any]:
         """What ``/api/models`` lists about this model."""
@@ -83,8 +83,13 @@ class ServedModel:
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, classes)`` float32 for uint8 images ``(N, H, W, C)``."""
-        x = torch.tensor(images, dtype=torch.float32)
-        with self.lock, torch.inference_mode():
+        with self.lock:
+            return self._forward(images)
+
+    def _forward(self, images: np.ndarray) -> np.ndarray:
+        """:meth:`predict` for a caller that holds ``lock``."""
+        x = torch.from_numpy(images).float()
+        with torch.inference_mode():
             out = self.model(x)
             if not self.outputs_probabilities:
                 out = torch.softmax(out.float(), dim=-1)

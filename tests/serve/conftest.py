@@ -8,11 +8,6 @@ serves, history.csv included, and drawn "1"s and "7"s are recognised.
 from __future__ import annotations
 
 import io
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +15,8 @@ import numpy as np
 import pytest
 import torch
 
+from cnnkit.serve._load import StudioProcess
 from tests.conftest import shared_data_dir
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -70,46 +64,9 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``cnnkit serve RUN_DIR`` in its own process on 127.0.0.1 and a free port."""
-
-    def __init__(self, run_dir: Path):
-        self.host, self.port = "127.0.0.1", free_port()
-        self.url = f"http://{self.host}:{self.port}"
-        cmd = [sys.executable, "-m", "cnnkit", "serve", str(run_dir), "--port", str(self.port)]
-        out = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
-        self.process = subprocess.Popen([*cmd, "--threads", "1"], cwd=REPO_ROOT, **out)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/models", timeout=2).read()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"cnnkit serve did not start: {self.output()}") from None
-                time.sleep(0.1)
-
-    def output(self) -> str:
-        return self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture(scope="session")
-def server(run_dir: Path) -> Iterator[Server]:
-    srv = Server(run_dir)
+def server(run_dir: Path) -> Iterator[StudioProcess]:
+    """``cnnkit serve RUN_DIR --threads 1`` in its own process on 127.0.0.1."""
+    srv = StudioProcess([str(run_dir), "--threads", "1"])
     yield srv
     srv.stop()
