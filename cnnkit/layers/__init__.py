@@ -11,6 +11,7 @@ from cnnkit.layers._activations import ACTIVATIONS, get_activation
 from cnnkit.layers._augment import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from cnnkit.layers._augment_image import RandomContrast, RandomCrop
 from cnnkit.layers._base import InputSpec, KerasTensor, Layer, Node, reset_layer_names
+from cnnkit.layers._call_args import call_with_flags
 from cnnkit.layers._constraints import (
     Constraint,
     MaxNorm,
@@ -171,6 +172,7 @@ __all__ = [
     "ZeroPadding2D",
     "Zeros",
     "add",
+    "call_with_flags",
     "concatenate",
     "get_activation",
     "get_constraint",

@@ -25,6 +25,7 @@ from torch import nn
 
 from cnnkit._errors import close_matches, format_error, invalid_type, invalid_value
 from cnnkit.layers._added_losses import AddedLossesMixin
+from cnnkit.layers._call_args import call_with_flags
 from cnnkit.layers._history import NodeHistoryMixin
 from cnnkit.layers._regularizers import get_regularizer, serialize_regularizer
 from cnnkit.layers._symbolic import (
@@ -268,7 +269,7 @@ class Layer(AddedLossesMixin, NodeHistoryMixin, WeightsMixin, nn.Module):
         else:
             self.check_input_shape(shape)
         self._clear_added_losses()  # add_loss terms are those of the latest pass
-        outputs = self.call(inputs, training=training)
+        outputs = call_with_flags(self, inputs, training)
         if self.activity_regularizer is not None:
             # Keras divides the activity penalty by the batch size.
             self._activity_losses = [self.activity_regularizer(outputs) / max(1, outputs.shape[0])]

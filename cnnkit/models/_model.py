@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from cnnkit._errors import invalid_type, invalid_value, unknown_name
-from cnnkit.layers import KerasTensor, Layer
+from cnnkit.layers import KerasTensor, Layer, call_with_flags
 from cnnkit.models._files import as_path
 from cnnkit.models._functional import FunctionalGraph
 from cnnkit.models._model_utils import (
@@ -112,7 +112,7 @@ class Model(TrainingMixin, Layer):
 
     def _run_on_zeros(self, input_shape: Any) -> Any:
         with eval_mode(self), torch.no_grad():
-            return self.call(zeros_for(input_shape, model_device(self)), training=False)
+            return call_with_flags(self, zeros_for(input_shape, model_device(self)), False)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape of a subclassed model, found by running a zero batch through it."""

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from cnnkit._errors import invalid_type, invalid_value, unknown_name
-from cnnkit.layers import InputLayer, Layer
+from cnnkit.layers import InputLayer, Layer, call_with_flags
 from cnnkit.models._model_utils import eval_mode, model_device, unknown_input_shape_error
 from cnnkit.models._summary import ModelSummary, SummaryRow, TrainingMemory
 
@@ -116,7 +116,7 @@ def _trace(model: SummarizedModel, input_shape: Any, depth: int) -> list[Record]
     zeros = [torch.zeros((1, *s[1:]), device=device) for s in shapes]
     try:
         with eval_mode(model), torch.inference_mode():
-            model.call(zeros if isinstance(input_shape, list) else zeros[0], training=False)
+            call_with_flags(model, zeros if isinstance(input_shape, list) else zeros[0], False)
     finally:
         for handle in handles:
             handle.remove()

@@ -24,11 +24,34 @@ __all__ = ["ArrayData", "Batch", "IterableData", "SequenceData", "as_tensor", "m
 Batch = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
 
 
+#: Rows converted per chunk from float64: bounds the temporary to a few MB whatever the array.
+_CHUNK_BYTES = 8 << 20
+
+
+def _float32_copy(arr: np.ndarray) -> torch.Tensor:
+    """A float32 tensor of a float64 array, converted in row chunks.
+
+    One float32 allocation and no full-size temporary: converting a
+    60,000x28x28x1 ``x / 255.0`` array costs its 188 MB of float32 on top of the
+    user's 376 MB, not a contiguous float64 copy as well (strided arrays).
+    """
+    out = torch.empty(arr.shape, dtype=torch.float32)
+    flat = out.numpy()
+    if arr.ndim == 0 or arr.size == 0:
+        flat[...] = arr
+        return out
+    rows = max(1, _CHUNK_BYTES // max(1, arr[0].nbytes))
+    for start in range(0, len(arr), rows):
+        flat[start : start + rows] = arr[start : start + rows]
+    return out
+
+
 def as_tensor(value: Any, device: torch.device, *, name: str = "x") -> torch.Tensor:
     """``value`` as a tensor on ``device``; float64 -> float32, other dtypes kept.
 
     NumPy arrays are wrapped without a copy where possible (uint8 stays uint8),
-    so a 60,000-image MNIST array costs 47 MB, not 188 MB of float32.
+    so a 60,000-image MNIST array costs 47 MB, not 188 MB of float32. Float64
+    arrays (a course's ``x / 255.0``) are converted to float32 once, in chunks.
     """
     if isinstance(value, torch.Tensor):
         t = value
@@ -42,6 +65,8 @@ def as_tensor(value: Any, device: torch.device, *, name: str = "x") -> torch.Ten
                 expected="a numeric NumPy array or torch tensor",
                 received={f"{name}.dtype": str(arr.dtype)},
             )
+        if arr.dtype == np.float64:
+            return _float32_copy(arr).to(device, non_blocking=True)
         with warnings.catch_warnings():
             # Read-only arrays (np.frombuffer, memory maps) are fine: batches are gathered
             # copies and the engine never writes into the data.
@@ -153,8 +178,13 @@ def _unpack(batch: Any, device: torch.device) -> Batch:
 class SequenceData:
     """A Keras ``Sequence``-like object: ``len(seq)`` batches, ``seq[i]`` is batch ``i``.
 
-    With ``shuffle`` the batch order is permuted every epoch (as Keras does);
-    ``seq.on_epoch_end()`` is called after every epoch when it exists.
+    Without ``steps`` (or with ``steps == len(seq)``) an epoch is one pass in a
+    fresh order. With any other ``steps`` (``steps_per_epoch``/``validation_steps``)
+    the Sequence is an endless stream, as Keras 2's enqueuer made it: each epoch
+    takes the next ``steps`` batches, continuing where the last one stopped and
+    starting a new pass (a new order, ``on_epoch_end``) whenever one is used up,
+    so ``steps_per_epoch`` may exceed ``len(seq)``. With ``shuffle`` every pass
+    permutes the batch order; ``seq.on_epoch_end()`` is called after every pass.
     """
 
     def __init__(
@@ -169,20 +199,38 @@ class SequenceData:
         self.seq, self.device = seq, device
         self.shuffle, self.generator = shuffle, generator
         n = len(seq)
-        self.steps: int | None = n if steps is None else min(steps, n)
+        self.steps: int | None = n if steps is None else steps
+        self.stream = steps is not None and steps != n and n > 0
+        self._order: list[int] = []
+        self._cursor = 0  # position in the current pass (stream mode)
 
-    def epoch(self, start: int = 0) -> Iterator[Batch]:
+    def _new_order(self) -> list[int]:
         n = len(self.seq)
         if self.shuffle:
-            order = torch.randperm(n, generator=self.generator).tolist()
-        else:
-            order = list(range(n))
-        for step in range(start, self.steps or 0):
-            yield _unpack(self.seq[order[step]], self.device)
-        self.end_epoch()
+            return torch.randperm(n, generator=self.generator).tolist()
+        return list(range(n))
+
+    def epoch(self, start: int = 0) -> Iterator[Batch]:
+        if not self.stream:
+            order = self._new_order()
+            for step in range(start, self.steps or 0):
+                yield _unpack(self.seq[order[step]], self.device)
+            self.end_epoch()
+            return
+        for step in range(self.steps or 0):
+            if self._cursor == 0:
+                self._order = self._new_order()
+            index = self._order[self._cursor]
+            self._cursor += 1
+            if self._cursor == len(self._order):
+                self._cursor = 0
+            if step >= start:  # a resumed epoch skips its first batches without reading them
+                yield _unpack(self.seq[index], self.device)
+            if self._cursor == 0:
+                self.end_epoch()
 
     def end_epoch(self) -> None:
-        """Tell the Sequence an epoch ended (Keras calls ``on_epoch_end``)."""
+        """Tell the Sequence a pass ended (Keras calls ``on_epoch_end``)."""
         if hasattr(self.seq, "on_epoch_end"):
             self.seq.on_epoch_end()
 
@@ -255,14 +303,30 @@ def make_data(
     if hasattr(x, "__iter__"):
         data = IterableData(x, device, steps=steps)
         if data.one_shot and steps is None:
-            raise invalid_value(
-                f"{role}(): a generator has no length, so `steps_per_epoch` (fit) or `steps` "
-                "(evaluate/predict) must say how many batches make an epoch.",
-                received={"x": type(x).__name__, "steps": steps},
-            )
+            raise _missing_steps(role, x)
         return data
     raise invalid_type(
         f"{role}(): `x` must be a NumPy array, a torch tensor, a Keras-style Sequence, a "
         "dataset or a generator of batches.",
         received={"x": type(x).__name__},
+    )
+
+
+#: For each caller: (the call, the data argument, the step argument, what one run is).
+_STEP_ARGUMENTS: dict[str, tuple[str, str, str, str]] = {
+    "fit": ("fit", "x", "steps_per_epoch", "an epoch"),
+    "validation": ("fit", "validation_data", "validation_steps", "one validation pass"),
+    "evaluate": ("evaluate", "x", "steps", "the evaluation"),
+    "predict": ("predict", "x", "steps", "the prediction"),
+}
+
+
+def _missing_steps(role: str, data: Any) -> ValueError:
+    """The error for a generator given without its step count (it may never end)."""
+    call, arg, steps_arg, run = _STEP_ARGUMENTS.get(role, _STEP_ARGUMENTS["fit"])
+    return invalid_value(
+        f"{call}(): `{arg}` is a generator, which has no length and may never end, so "
+        f"`{steps_arg}` must say how many batches make {run}.",
+        received={arg: type(data).__name__, steps_arg: None},
+        hint=f"{call}(..., {steps_arg}=len(samples) // batch_size), as in Keras.",
     )

@@ -91,7 +91,13 @@ class Trainer(StepsMixin):
         loss_weights: Scale of the (single) loss, a number or a one-element list/dict.
         device: ``"auto"`` (cuda > mps > cpu), ``"cpu"``, ``"cuda"``, ``"mps"``.
         mixed_precision: None, ``"bf16"`` or ``"fp16"`` (with loss scaling).
-        jit_compile: Run the forward pass through ``torch.compile``.
+        jit_compile: Ask for a compiled forward pass; the policy in
+            :mod:`cnnkit.training._compile` decides per device: on CPU and MPS it
+            runs eagerly and says so in one warning line (inductor does not win its
+            compile time back around oneDNN convolutions); on CUDA each mode (train,
+            evaluate, predict) runs eagerly for its first 60 s, then
+            ``torch.compile`` compiles one static batch shape, with ragged batches
+            run eagerly and smaller evaluate/predict batches padded. Default False.
     """
 
     def __init__(

@@ -108,7 +108,7 @@ def test_nan_in_inputs_warns_with_a_count():
 def test_generator_errors():
     with pytest.raises(ValueError, match=r"`validation_split` only works with in-memory arrays"):
         _trainer().fit(_gen(), validation_split=0.2, steps_per_epoch=2, verbose=0)
-    with pytest.raises(ValueError, match=r"a generator has no length, so `steps_per_epoch`"):
+    with pytest.raises(ValueError, match=r"fit\(\): `x` is a generator.*`steps_per_epoch` must"):
         _trainer().fit(_gen(), verbose=0)
     with pytest.raises(ValueError, match=r"`y` must not be given when `x` is a dataset"):
         _trainer().fit(_gen(), Y, steps_per_epoch=2, verbose=0)
