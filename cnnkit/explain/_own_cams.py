@@ -14,7 +14,9 @@ classes ``(N,)``. The layer's output ``A`` is read channels-first ``(N, C, h, w)
   once for the whole batch.
 * **Eigen-CAM** (Muhammad & Yeasin 2020): the projection of each position's
   activation vector onto the first right-singular vector of the ``(h*w, C)``
-  activation matrix, without centring as in the paper; the singular vector's
+  activation matrix, without centring as in the paper; the vector comes from
+  ``eigh`` of the smaller Gram matrix (``C x C``, or ``h*w x h*w`` mapped back
+  through ``M^T``), which is cheaper than an SVD of ``M``; the singular vector's
   sign is chosen so that its entries sum to >= 0 (for ReLU activations the
   projection is then >= 0). Class-agnostic: ``target`` only picks the reported class.
 * **Ablation-CAM** (Desai & Ramaswamy 2020): weight ``w_k = (y - y_k) / y`` with
@@ -125,10 +127,14 @@ def score_cam(job: CamJob) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 @torch.inference_mode()
 def eigen_cam(job: CamJob) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     acts, scores, targets = _forward(job)
-    n, _, h, w = acts.shape
-    matrix = acts.flatten(2).transpose(1, 2).double()  # (N, h*w, C)
-    _, _, vh = torch.linalg.svd(matrix, full_matrices=False)
-    first = vh[:, 0, :]
+    n, c, h, w = acts.shape
+    matrix = acts.flatten(2).transpose(1, 2).double()  # M: (N, h*w, C)
+    if c <= h * w:  # v: the top eigenvector of the C x C Gram matrix M^T M
+        first = torch.linalg.eigh(matrix.transpose(1, 2) @ matrix).eigenvectors[..., -1]
+    else:  # from the top eigenvector u of M M^T (h*w x h*w): v = M^T u / |M^T u|
+        u = torch.linalg.eigh(matrix @ matrix.transpose(1, 2)).eigenvectors[..., -1]
+        first = (matrix.transpose(1, 2) @ u[..., None])[..., 0]
+        first = first / first.norm(dim=1, keepdim=True).clamp_min(torch.finfo(first.dtype).tiny)
     sign = torch.where(first.sum(dim=1) < 0, -1.0, 1.0).to(first.dtype)
     projection = (matrix @ (first * sign[:, None])[..., None])[..., 0]
     return F.relu(projection).view(n, h, w).to(acts.dtype), scores, targets

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from cnnkit.explain import CAM_METHODS, cam, cam_result, find_cam_layer
+from cnnkit.explain._cam import normalize_maps
 from cnnkit.layers import Conv2D, Dense
 from tests.explain.conftest import blob_images, small_cnn
 
@@ -15,12 +16,12 @@ from tests.explain.conftest import blob_images, small_cnn
 class _Identity1x1(nn.Module):
     """Channels-first toy: A = x (a 1x1 identity conv), then GAP and a linear head."""
 
-    def __init__(self, head: list[list[float]]):
+    def __init__(self, head: list[list[float]], channels: int = 2):
         super().__init__()
-        self.features = nn.Conv2d(2, 2, 1, bias=False)
-        self.head = nn.Linear(2, len(head), bias=False)
+        self.features = nn.Conv2d(channels, channels, 1, bias=False)
+        self.head = nn.Linear(channels, len(head), bias=False)
         with torch.no_grad():
-            self.features.weight.copy_(torch.eye(2)[:, :, None, None])
+            self.features.weight.copy_(torch.eye(channels)[:, :, None, None])
             self.head.weight.copy_(torch.tensor(head))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -187,3 +188,17 @@ def test_model_without_spatial_layer():
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
     with pytest.raises(ValueError, match=r"no layer with a spatial output.*Received: layer=None"):
         cam(model, torch.rand(1, 1, 4, 4))
+
+
+@pytest.mark.parametrize("channels, size", [(3, 5), (12, 2)])  # C < h*w and C > h*w
+def test_eigencam_matches_the_first_singular_vector(channels, size):
+    torch.manual_seed(0)
+    image = torch.rand(2, channels, size, size)
+    head = [[1.0] * channels, [0.5] * channels]
+    maps = cam(_Identity1x1(head, channels), image, method="eigencam", layer="features")
+    matrix = image.flatten(2).transpose(1, 2).double()
+    v = torch.linalg.svd(matrix, full_matrices=False).Vh[:, 0]
+    v = v * torch.where(v.sum(1, keepdim=True) < 0, -1.0, 1.0)
+    raw = (matrix @ v[..., None])[..., 0].clamp_min(0).view(2, size, size).float()
+    expected = normalize_maps(raw, (size, size))
+    np.testing.assert_allclose(maps, expected, atol=1e-5)
