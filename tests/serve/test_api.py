@@ -52,7 +52,7 @@ def test_models_lists_the_served_model_with_its_classes(client):
     assert info["id"] == "lenet5-mnist" and info["input_shape"] == [28, 28, 1]
     assert info["classes"] == [str(d) for d in range(10)] and info["params"] == 60_074
     detail = client.get("/api/models/lenet5-mnist").json()
-    assert detail["history"]["epoch"] == [1.0] and len(detail["history"]["val_accuracy"]) == 1
+    assert detail["history"]["epoch"] == [1.0, 2.0] and len(detail["history"]["val_accuracy"]) == 2
     formulas = [r["param_formula"] for r in detail["summary"]["rows"]]
     assert "6 × (3×3×1) + 6 = 60" in formulas
     assert detail["summary"]["totals"][0].startswith("Total params: 60,074")

@@ -177,11 +177,15 @@ def test_pooling_why_and_model_pages_render(studio, shots):
     shots(studio, "neuron-pool")
     _tab(studio, "why")
     _wait(studio, "#cam-note:not(:empty)")
-    assert "Grad-CAM for class" in studio.find_element("id", "cam-note").text
+    note = studio.find_element("id", "cam-note").text
+    assert "Grad-CAM for class" in note and "upsampled to 28×28" in note, note
     shots(studio, "why")
     _tab(studio, "model")
     _wait(studio, "#summary tbody tr")
     assert len(studio.find_elements("css selector", "#charts svg")) == 2
+    # Loss and accuracy, training and validation: four curves of two epochs each.
+    lines = studio.find_elements("css selector", "#charts svg polyline")
+    assert [len(line.get_attribute("points").split()) for line in lines] == [2, 2, 2, 2]
     assert "60,074" in studio.find_element("id", "model-facts").text
     shots(studio, "model")
     errors = [e for e in studio.get_log("browser") if e["level"] == "SEVERE"]

@@ -17,11 +17,11 @@ REQUESTS, CLIENTS = 2000, 16
 def test_two_thousand_predictions_without_errors_and_flat_memory(server, mnist_test, capsys):
     body, content_type = multipart_image(png_bytes(mnist_test[0][0]))
     args = (server.host, server.port, "/api/predict", body, content_type)
-    warm = run_load(*args, requests=200, concurrency=CLIENTS, timeout_s=60)
+    warm = run_load(*args, requests=100, concurrency=CLIENTS, timeout_s=60)
     assert not warm.errors, warm.errors[:3]
-    before = process_rss_bytes(server.process.pid)
+    before = process_rss_bytes(server.pid)
     result = run_load(*args, requests=REQUESTS, concurrency=CLIENTS, timeout_s=120)
-    after = process_rss_bytes(server.process.pid)
+    after = process_rss_bytes(server.pid)
     with capsys.disabled():
         print(
             f"\nserve load: {result.report()}; server RSS {before / 2**20:.1f} -> "

@@ -65,13 +65,22 @@ const Studio = (() => {
   }
 
   // ---------------------------------------------------------------- Inside a neuron
+  // The cell to open first: the channel's strongest one (the centre is often empty background).
+  function strongest(layer, channel) {
+    const m = layer.maps && layer.maps[channel];
+    if (!m) return [Math.floor(layer.shape[1] / 2), Math.floor(layer.shape[2] / 2)];
+    let best = [0, 0];
+    m.forEach((row, r) => row.forEach((v, c) => { if (v > m[best[0]][best[1]]) best = [r, c]; }));
+    return best;
+  }
   function explainable() { return state.acts.layers.filter((l) => l.explainable); }
 
   function fillNeuronControls() {
     const layers = explainable();
     if (!state.neuron || !layers.some((l) => l.name === state.neuron.layer)) {
       const l = layers[0];
-      state.neuron = { layer: l.name, channel: 0, row: Math.floor(l.shape[1] / 2), col: Math.floor(l.shape[2] / 2) };
+      const [row, col] = strongest(l, 0);
+      state.neuron = { layer: l.name, channel: 0, row, col };
     }
     const layerSel = $("neuron-layer");
     layerSel.replaceChildren(...layers.map((l) => new Option(`${l.name} (${l.type})`, l.name)));
@@ -108,7 +117,9 @@ const Studio = (() => {
     const params = sel.value === "" ? {} : { target: sel.value };
     const d = await api("/api/cam", params);
     Pages.cam($("cam-input"), $("cam-overlay"), $("seen"), d.heatmap, $("cam-alpha").value / 100);
-    $("cam-note").textContent = `Grad-CAM for class “${d.class}” from layer ${d.layer}.`;
+    Pages.heatLegend($("cam-legend"));
+    $("cam-note").textContent = `Grad-CAM for class “${d.class}” (p = ${(100 * d.probability).toFixed(1)}%) ` +
+      `from layer ${d.layer}, upsampled to ${d.heatmap.length}×${d.heatmap[0].length}.`;
   }
 
   // ---------------------------------------------------------------- Model
@@ -156,7 +167,7 @@ const Studio = (() => {
     Drawing.init($("draw"), inputChanged);
     $("clear").addEventListener("click", clearInput);
     $("upload").addEventListener("change", (e) => { if (e.target.files[0]) Drawing.loadPhoto(e.target.files[0], $("invert").checked); });
-    $("neuron-layer").addEventListener("change", (e) => { const l = state.acts.layers.find((x) => x.name === e.target.value); openNeuron(l.name, 0, Math.floor(l.shape[1] / 2), Math.floor(l.shape[2] / 2)); });
+    $("neuron-layer").addEventListener("change", (e) => { const l = state.acts.layers.find((x) => x.name === e.target.value); openNeuron(l.name, 0, ...strongest(l, 0)); });
     $("neuron-channel").addEventListener("change", (e) => openNeuron(state.neuron.layer, Number(e.target.value), state.neuron.row, state.neuron.col));
     $("cam-target").addEventListener("change", () => refresh());
     $("cam-alpha").addEventListener("input", () => refresh());

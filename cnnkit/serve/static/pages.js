@@ -16,6 +16,8 @@ const Pages = (() => {
   const fmt = (v, digits = 4) => (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3)
     ? v.toExponential(2) : Number(v.toPrecision(digits)).toString());
   const shape = (s) => "(" + s.map((d) => (d === null ? "None" : d)).join(", ") + ")";
+  // Overview columns are narrow: "26×26×6" without the batch axis (the Keras shape is the tooltip).
+  const compact = (s) => s.filter((d) => d !== null).join("×");
 
   // ---------------------------------------------------------------- Predict
   function prediction(box, answer) {
@@ -45,10 +47,11 @@ const Pages = (() => {
     const cols = [];
     const input = acts.input;
     cols.push(el("div", { class: "layer-col" },
-      el("header", {}, el("b", {}, "input"), shape(input.shape)),
+      el("header", { title: shape(input.shape) }, el("b", {}, "input"), el("br"), compact(input.shape)),
       ...input.maps.map((m) => mapCanvas(m, 0, 255, TILE, true))));
     acts.layers.forEach((layer, index) => {
-      const head = el("header", {}, el("b", {}, layer.name), layer.type, el("br"), shape(layer.shape));
+      const head = el("header", { title: `${layer.type} ${shape(layer.shape)}` },
+        el("b", {}, layer.name), layer.type, el("br"), compact(layer.shape));
       const col = el("div", { class: "layer-col" + (layer.explainable ? " explainable" : ""), "data-layer": layer.name }, head);
       if (layer.maps) {
         // More than 8 channels: two tiles per row, so a column stays about one screen tall.
@@ -154,10 +157,15 @@ const Pages = (() => {
   }
 
   // ---------------------------------------------------------------- Why
+  // The input drawn crisp at display size, and the map smoothed over it; a cell's opacity grows
+  // with its heat, so where the map is cold the digit shows through unchanged.
+  const CAM_SIZE = 280;
   function cam(inputCanvas, overlayCanvas, seen, heat, alpha) {
     for (const c of [inputCanvas, overlayCanvas]) {
-      c.width = seen.width; c.height = seen.height;
-      c.getContext("2d").drawImage(seen, 0, 0);
+      c.width = c.height = CAM_SIZE;
+      const ctx = c.getContext("2d");
+      ctx.imageSmoothingEnabled = false;  // the model's pixels, not a blur of them
+      ctx.drawImage(seen, 0, 0, CAM_SIZE, CAM_SIZE);
     }
     const h = heat.length, w = heat[0].length;
     const layer = document.createElement("canvas");
@@ -165,14 +173,23 @@ const Pages = (() => {
     const lctx = layer.getContext("2d"), img = lctx.createImageData(w, h);
     heat.flat().forEach((v, i) => {
       const rgb = Colors.ramp(Colors.HEAT, v);
-      img.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * i);
+      img.data.set([rgb[0], rgb[1], rgb[2], Math.round(255 * alpha * Math.min(1, 0.15 + v))], 4 * i);
     });
     lctx.putImageData(img, 0, 0);
     const ctx = overlayCanvas.getContext("2d");
-    ctx.globalAlpha = alpha;
     ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(layer, 0, 0, seen.width, seen.height);
-    ctx.globalAlpha = 1;
+    ctx.imageSmoothingQuality = "high";
+    ctx.drawImage(layer, 0, 0, CAM_SIZE, CAM_SIZE);
+  }
+
+  // A horizontal colour bar for the CAM's scale (0 = no evidence, 1 = the most).
+  function heatLegend(canvas) {
+    canvas.width = 200; canvas.height = 12;
+    const ctx = canvas.getContext("2d");
+    for (let x = 0; x < canvas.width; x++) {
+      ctx.fillStyle = Colors.css(Colors.ramp(Colors.HEAT, x / (canvas.width - 1)));
+      ctx.fillRect(x, 0, 1, canvas.height);
+    }
   }
 
   // ---------------------------------------------------------------- Model
@@ -205,8 +222,10 @@ const Pages = (() => {
       const pts = s.values.map((v, i) => `${x(i)},${y(v)}`).join(" ");
       add("polyline", { points: pts, fill: "none", stroke: colours[k], "stroke-width": 2 });
       s.values.forEach((v, i) => add("circle", { cx: x(i), cy: y(v), r: 3, fill: colours[k] }));
-      add("rect", { x: W - R - 110, y: T + 4 + 16 * k, width: 10, height: 10, fill: colours[k] });
-      add("text", { x: W - R - 96, y: T + 13 + 16 * k, "font-size": 11, fill: "#1d2330" }, s.name);
+      // The legend sits in the title row, so it never covers a curve.
+      const lx = W - R - 170 + 86 * k;
+      add("rect", { x: lx, y: 7, width: 10, height: 10, fill: colours[k] });
+      add("text", { x: lx + 14, y: 16, "font-size": 11, fill: "#1d2330" }, s.name);
     });
     return svg;
   }
@@ -238,5 +257,5 @@ const Pages = (() => {
     refs.totals.replaceChildren(...info.summary.totals.map((t) => el("li", {}, t)));
   }
 
-  return { prediction, overview, neuronMaps, neuronDetail, cam, model };
+  return { prediction, overview, neuronMaps, neuronDetail, cam, heatLegend, model };
 })();
