@@ -62,8 +62,12 @@ def decode_image(
                         expected=f"at most {max_pixels:,} pixels (width × height)",
                         received={"size": f"{width}×{height}"},
                     )
-                img = ImageOps.exif_transpose(img).convert(mode)
-                img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                # In place: the copying form copies every image, rotated or not (~30% of
+                # the decode time of a 28×28 PNG). Same-size images skip the resize copy.
+                ImageOps.exif_transpose(img, in_place=True)
+                img = img.convert(mode) if img.mode != mode else img
+                if img.size != (size[1], size[0]):
+                    img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
                 return np.array(img, dtype=np.uint8).reshape(size[0], size[1], channels)
     except UnidentifiedImageError as err:
         raise invalid_value(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from pathlib import Path
@@ -231,3 +232,18 @@ def test_cam_refuses_an_unknown_method(client, mnist_test):
         "/api/cam", params={"method": "gradkam"}, files=upload(png_bytes(mnist_test[0][0]))
     )
     assert answer.status_code == 400 and "Did you mean 'gradcam'" in answer.json()["detail"]
+
+
+def test_decode_image_honours_the_exif_orientation():
+    from PIL import Image
+
+    ramp = np.tile((np.arange(40) * 6).astype(np.uint8)[None, :], (20, 1))  # dark left, light right
+    exif = Image.new("L", (1, 1)).getexif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    buf = io.BytesIO()
+    Image.fromarray(ramp).save(buf, "JPEG", exif=exif.tobytes(), quality=95)
+    upright = decode_image(buf.getvalue(), (40, 20), 1)[..., 0]
+    assert upright.shape == (40, 20)
+    assert upright[:3].mean() < 20 and upright[-3:].mean() > 200  # the ramp now runs downwards
+    plain = decode_image(png_bytes(ramp), (20, 40), 1)[..., 0]  # no EXIF: unchanged
+    assert np.array_equal(plain, ramp)
