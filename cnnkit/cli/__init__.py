@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "finetune": ("cnnkit.cli._finetune", "fine-tune a pretrained zoo model on a folder of images"),
     "cam": ("cnnkit.cli._cam", "draw class activation maps of image files as a PNG"),
     "serve": ("cnnkit.cli._serve", "start the local web studio (127.0.0.1:8000)"),
+    "compare": ("cnnkit.cli._compare", "the baselines a CNN must beat (kNN, forest, MLP)"),
+    "bench": ("cnnkit.cli._bench", "time training and inference by device, precision, layout"),
 }
 
 

@@ -13,13 +13,15 @@ from typing import Any
 
 import torch
 
-from cnnkit._errors import invalid_value
+from cnnkit._errors import invalid_type, invalid_value
 
 __all__ = [
+    "apply_channels_last",
     "autocast_factory",
     "configure_threads",
     "fast_precision",
     "grad_scaler",
+    "native_bf16",
     "resolve_device",
     "usable_cpus",
 ]
@@ -75,6 +77,23 @@ def grad_scaler(mixed_precision: Any, device: torch.device) -> torch.amp.GradSca
     return torch.amp.GradScaler(device.type)
 
 
+def apply_channels_last(model: torch.nn.Module, channels_last: Any) -> None:
+    """Convert ``model``'s 4-D weights to ``torch.channels_last`` when asked.
+
+    cnnkit layers already hand convolutions channels-last batches (the
+    boundary permute of an NHWC batch); converting the weights too lets
+    oneDNN/cuDNN pick NHWC kernels without a layout conversion per call.
+    Saving stays unchanged: weights are made contiguous when written.
+    """
+    if not isinstance(channels_last, bool):
+        raise invalid_type(
+            "compile(): `channels_last` must be True or False.",
+            received={"channels_last": channels_last},
+        )
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity mask where the OS has one)."""
     try:
@@ -94,17 +113,27 @@ def configure_threads() -> None:
         torch.set_num_threads(usable)
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 natively (CUDA with bf16, or a CPU with
+    AVX512-BF16 or AMX); elsewhere autocast emulates it, slower than float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        cpu = getattr(torch, "cpu", None)
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(getattr(cpu, c, lambda: False)() for c in checks)
+    return False
+
+
 def fast_precision() -> str | None:
     """``"bf16"`` where the default device computes bfloat16 natively, else None.
 
-    On a CPU without native bf16 (no AVX512-BF16, no AMX) autocast would
-    emulate it and run slower than float32, so the recipe keeps float32 there.
+    The default device is CUDA, else MPS (never bf16 here), else the CPU; see
+    :func:`native_bf16`.
     """
     if torch.cuda.is_available():
-        return "bf16" if torch.cuda.is_bf16_supported() else None
+        return "bf16" if native_bf16(torch.device("cuda")) else None
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return None
-    cpu = getattr(torch, "cpu", None)
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return "bf16" if any(getattr(cpu, c, lambda: False)() for c in checks) else None
+    return "bf16" if native_bf16(torch.device("cpu")) else None

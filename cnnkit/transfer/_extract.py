@@ -26,6 +26,7 @@ from cnnkit._errors import invalid_type, invalid_value, unknown_name
 from cnnkit.applications import ZooModel
 from cnnkit.applications._imagenet import preprocess_input
 from cnnkit.models._model import model_device
+from cnnkit.training._engine import native_bf16
 from cnnkit.transfer._head import preprocessing_mode
 from cnnkit.transfer._units import Unit, find_base
 
@@ -54,15 +55,7 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         raise unknown_name("precision", precision, list(_PRECISIONS), argument="precision")
     if precision != "auto":
         return precision
-    if device.type == "cuda":
-        native = torch.cuda.is_bf16_supported()
-    elif device.type == "cpu":
-        cpu = getattr(torch, "cpu", None)
-        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-        native = any(getattr(cpu, c, lambda: False)() for c in checks)
-    else:
-        native = False
-    return "bf16" if native else "float32"
+    return "bf16" if native_bf16(device) else "float32"
 
 
 def is_array_pair(data: Any) -> bool:
