@@ -109,14 +109,14 @@ class _ChannelsFirst(nn.Module):
 @pytest.fixture(scope="module")
 def random_resnet():
     torch.manual_seed(2)
-    return ResNet18(weights=None, input_shape=(64, 64, 3), classifier_activation=None)
+    return ResNet18(weights=None, input_shape=(48, 48, 3), classifier_activation=None)
 
 
 @pytest.fixture(scope="module")
 def trained_resnet(random_resnet):
     """A copy after a few Adam steps on the blob images (the batch-norm statistics move too)."""
     model = copy.deepcopy(random_resnet)
-    x, y = blob_images(8, seed=9, size=64)
+    x, y = blob_images(8, seed=9, size=48)
     images = torch.as_tensor(x).expand(-1, -1, -1, 3).contiguous() * 255
     labels = torch.as_tensor(y)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
@@ -145,7 +145,7 @@ def resnet(request):
 
 @pytest.mark.parametrize("method", ["gradcam", "gradcam++", "xgradcam", "layercam"])
 def test_resnet18_matches_torchcam_on_layer4(method, resnet):
-    x = torch.rand(2, 64, 64, 3, generator=torch.Generator().manual_seed(3)) * 255
+    x = torch.rand(2, 48, 48, 3, generator=torch.Generator().manual_seed(3)) * 255
     result = cam_result(resnet, x, method=method)
     assert result.layer == "layer4"
     wrapped = _ChannelsFirst(resnet).eval()
@@ -162,7 +162,7 @@ def test_resnet18_matches_torchcam_on_layer4(method, resnet):
 
 def test_resnet18_scorecam_matches_torchcam(resnet):
     # layer1 (64 channels) keeps the 64 masked forward passes affordable in a test.
-    x = torch.rand(1, 64, 64, 3, generator=torch.Generator().manual_seed(4)) * 255
+    x = torch.rand(1, 48, 48, 3, generator=torch.Generator().manual_seed(4)) * 255
     result = cam_result(resnet, x, method="scorecam", layer="layer1", batch_size=48)
     wrapped = _ChannelsFirst(resnet).eval()
     expected = _torchcam_maps(
