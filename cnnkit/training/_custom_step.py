@@ -135,12 +135,18 @@ class CustomSteps:
         self.last: dict[str, Any] | None = None
 
     def train_batch(self, xb: torch.Tensor, yb: Any, wb: Any, data: Any) -> bool:
-        """``model.train_step`` on one batch; True (the update was applied)."""
+        """``model.train_step`` on one batch.
+
+        Returns:
+            False when the NaN guard found a non-finite loss in the returned dict
+            (``fit`` stops; the step's own update has been applied), else True.
+        """
         if self.trainer._optimizer is None:
             self.trainer._ensure_built(xb)
         result = self.model.train_step(pack_x_y_sample_weight(xb, yb, wb))
         self.last = check_step_logs(result, "train_step")
-        return True
+        guard = self.trainer._guard
+        return guard is None or not guard.bad_step_logs(self.last, xb)
 
     def logs(self) -> dict[str, float]:
         """The latest step's dict as floats (read at most a few times a second)."""
@@ -196,7 +202,8 @@ def custom_steps(trainer: Any, train: bool) -> Iterator[CustomSteps | None]:
     # Instance attributes shadow the built-in methods for this call only.
     installed = {"_test_loop": steps.test_loop, "_reset_metrics": steps.reset_metrics}
     if train:
-        installed |= {"_train_step": steps.train_batch, "_logs": steps.logs}
+        # _custom_active tells the NaN guard to read the step's dict (_nonfinite.py).
+        installed |= {"_train_step": steps.train_batch, "_logs": steps.logs, "_custom_active": True}
     vars(trainer).update(installed)
     try:
         yield steps

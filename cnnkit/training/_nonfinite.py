@@ -17,6 +17,12 @@ where a host read is cheap:
   reused buffer; a bad check restores that copy (the state a few batches before
   the bad one) and says so.
 
+A model's own ``train_step`` applies its update before the engine sees its
+loss, so for it the guard reads the returned dict instead (every value whose key
+contains ``"loss"``, else every value): after each step in the exact mode, at the
+epoch end in the deferred mode. It stops ``fit`` and says that the bad batch's
+update has been applied (:meth:`NonFiniteGuard.bad_step_logs`).
+
 ``fit(on_nonfinite="continue")`` trains on, as Keras does, and warns once per
 ``fit`` at the end of the first epoch whose loss is not finite.
 """
@@ -32,7 +38,14 @@ import torch
 
 from cnnkit._errors import invalid_value
 
-__all__ = ["CHECK_SECONDS", "DEFERRED_DEVICES", "MODES", "NonFiniteGuard", "check_mode"]
+__all__ = [
+    "CHECK_SECONDS",
+    "DEFERRED_DEVICES",
+    "MODES",
+    "NonFiniteGuard",
+    "check_mode",
+    "watched_losses",
+]
 
 MODES = ("stop", "continue")
 #: Device types whose host reads stall a queue of work, so the check is deferred.
@@ -50,6 +63,16 @@ def check_mode(on_nonfinite: Any) -> str:
             choices=list(MODES),
         )
     return on_nonfinite
+
+
+def watched_losses(logs: dict[str, Any]) -> dict[str, Any]:
+    """The entries of a step's logs the guard watches: keys containing "loss", else all."""
+    losses = {k: v for k, v in logs.items() if "loss" in k}
+    return losses or dict(logs)
+
+
+def _nonfinite_keys(logs: dict[str, Any]) -> list[str]:
+    return [k for k, v in watched_losses(logs).items() if not math.isfinite(float(v))]
 
 
 class _Snapshot:
@@ -124,6 +147,8 @@ class NonFiniteGuard:
         self._snapshot = _Snapshot()
         self._first_bad: torch.Tensor | None = None
         self._next_check = 0.0
+        #: Keys of a custom ``train_step``'s dict that were not finite, once found.
+        self._custom_keys: list[str] | None = None
 
     # ------------------------------------------------------------------ exact mode
     def bad_loss(self, loss: torch.Tensor, xb: torch.Tensor) -> bool:
@@ -133,6 +158,24 @@ class NonFiniteGuard:
         x = xb.detach().float()
         self._bad_batch = (float(x.nan_to_num().min()), float(x.nan_to_num().max()),
                            not bool(torch.isfinite(x).all()))  # fmt: skip
+        return True
+
+    def bad_step_logs(self, logs: dict[str, Any], xb: Any) -> bool:
+        """True when a custom ``train_step``'s ``logs`` hold a non-finite loss; exact mode only.
+
+        The step has already updated the weights, so unlike :meth:`bad_loss`
+        nothing is skipped: ``fit`` stops after this batch and says so.
+        """
+        if not self.exact:
+            return False
+        bad = _nonfinite_keys(logs)
+        if not bad:
+            return False
+        self._custom_keys = bad
+        if isinstance(xb, torch.Tensor):
+            x = xb.detach().float()
+            self._bad_batch = (float(x.nan_to_num().min()), float(x.nan_to_num().max()),
+                               not bool(torch.isfinite(x).all()))  # fmt: skip
         return True
 
     # ------------------------------------------------------------------ per step / epoch
@@ -165,7 +208,12 @@ class NonFiniteGuard:
 
     def end_epoch(self, epoch: int, step: int, logs: dict[str, float]) -> bool:
         """Epoch-end check on the logs already read; True when ``fit`` must stop."""
-        loss = logs.get("loss")
+        custom = self._custom_keys is not None or getattr(self.trainer, "_custom_active", False)
+        if custom:
+            bad = _nonfinite_keys(logs)
+            loss = logs[bad[0]] if bad else None
+        else:
+            loss = logs.get("loss")
         if loss is None or math.isfinite(loss):
             return False
         if self.mode == "continue":
@@ -178,6 +226,11 @@ class NonFiniteGuard:
                     stacklevel=5,
                 )
             return False
+        if custom and self.deferred:
+            self._custom_keys = bad
+            self.found_at = (epoch, max(step - 1, 0))
+            self._report(restored_from=None)
+            return True
         return self.deferred and self._check(epoch, step, time.perf_counter())
 
     # ------------------------------------------------------------------ deferred mode
@@ -204,7 +257,17 @@ class NonFiniteGuard:
         epoch, batch = self.found_at or (0, 0)
         where = f"epoch {epoch + 1}" + (f"/{self.epochs}" if self.epochs else "")
         where += f", batch {batch + 1}" + (f"/{self.steps}" if self.steps else "")
-        if restored_from is None:
+        if self._custom_keys is not None:
+            names = ", ".join(repr(k) for k in self._custom_keys)
+            kept = (
+                f"train_step() returned a non-finite {names}. A custom train_step updates the "
+                "weights itself, so they are those after that batch (restore a checkpoint, "
+                "e.g. with BackupAndRestore or ModelCheckpoint)."
+            )
+            if self.deferred:
+                where = f"epoch {epoch + 1}" + (f"/{self.epochs}" if self.epochs else "")
+                where += " (checked at the epoch end)"
+        elif restored_from is None:
             kept = "The weights and optimizer state are those from before that batch."
         else:
             e, b = restored_from
@@ -213,7 +276,9 @@ class NonFiniteGuard:
                 f"The weights and optimizer state were restored to those {at} "
                 "(the last check before the bad batch)."
             )
-        lr = float(self.trainer.optimizer.param_groups[0]["lr"])
+        optimizer = getattr(self.trainer, "_optimizer", None)
+        groups = getattr(optimizer, "param_groups", None)
+        rate = f"now {float(groups[0]['lr']):.4g}; try 10x smaller" if groups else "try 10x smaller"
         batch_range = ""
         if self._bad_batch is not None:
             lo, hi, nonfinite = self._bad_batch
@@ -222,7 +287,7 @@ class NonFiniteGuard:
             )
         warnings.warn(
             f"fit() stopped: the training loss became NaN or infinite at {where} (1-based). "
-            f"{kept} Check the learning rate (now {lr:.4g}; try 10x smaller) and the input "
+            f"{kept} Check the learning rate ({rate}) and the input "
             f"range.{batch_range} " + _ADVICE,
             RuntimeWarning,
             stacklevel=5,

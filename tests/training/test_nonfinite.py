@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from cnnkit import layers, metrics
 from cnnkit.callbacks import TerminateOnNaN
 from cnnkit.layers import Dense, Input
-from cnnkit.models import Sequential
+from cnnkit.models import Model, Sequential
 from cnnkit.training import _nonfinite
 
 BATCH, SAMPLES = 16, 96  # 6 batches per epoch
@@ -136,3 +137,91 @@ def test_unknown_mode_is_refused():
     model = _model()
     with pytest.raises(ValueError, match=r"unknown `on_nonfinite`.*'halt'.*'stop', 'continue'"):
         model.fit(*_data(), on_nonfinite="halt", verbose=0)
+
+
+# --- a model's own train_step: the guard reads the dict it returns
+
+
+class GanLikeStep(Model):
+    """A custom step that reports two losses by name, as a GAN does (``d_loss``, ``g_loss``)."""
+
+    def train_step(self, data):
+        x, y = data
+        self.steps_run += 1
+        self.zero_grad()
+        loss = ((self(x, training=True) - y) ** 2).mean()
+        loss.backward()
+        self.optimizer.apply()
+        self.d_tracker.update_state(loss)
+        # "accuracy" is not a loss: the guard must not stop on it alone.
+        return {"d_loss": loss.detach(), "g_loss": torch.tensor(0.5), "accuracy": float("nan")}
+
+    @property
+    def metrics(self):
+        return [self.d_tracker]
+
+
+def _regression_data(bad_batch=None):
+    rng = np.random.default_rng(0)
+    x = rng.random((SAMPLES, 4), dtype=np.float32)
+    y = x.sum(axis=1, keepdims=True).astype(np.float32)
+    if bad_batch is not None:
+        x[bad_batch * BATCH + 3, 1] = np.nan
+    return x, y
+
+
+def _step_model():
+    torch.manual_seed(0)
+    inputs = layers.Input(shape=(4,))
+    model = GanLikeStep(inputs, layers.Dense(1)(inputs))
+    model.d_tracker, model.steps_run = metrics.Mean(name="d_loss"), 0
+    model.compile(optimizer="adam")
+    return model
+
+
+def test_a_nan_loss_in_the_returned_dict_stops_fit_at_that_batch():
+    model = _step_model()
+    history, messages = _fit(model, *_regression_data(bad_batch=2))
+    stops = [m for m in messages if m.startswith("fit() stopped")]
+    assert len(stops) == 1, stops
+    assert "epoch 1/3, batch 3/6 (1-based)" in stops[0]
+    assert "train_step() returned a non-finite 'd_loss'" in stops[0]
+    assert "those after that batch" in stops[0] and "contain NaN or inf" in stops[0]
+    assert model.steps_run == 3  # no step after the bad one
+    assert history.epoch == []
+
+
+def test_finite_losses_train_on_although_a_non_loss_value_is_nan():
+    model = _step_model()
+    history, messages = _fit(model, *_regression_data())
+    assert not [m for m in messages if m.startswith("fit() stopped")]
+    assert model.steps_run == 18 and history.epoch == [0, 1, 2]
+
+
+def test_continue_mode_does_not_stop_a_custom_step():
+    model = _step_model()
+    _, messages = _fit(model, *_regression_data(bad_batch=0), on_nonfinite="continue")
+    assert not [m for m in messages if m.startswith("fit() stopped")]
+    assert model.steps_run == 18
+
+
+def test_deferred_mode_stops_a_custom_step_at_the_epoch_end(monkeypatch):
+    monkeypatch.setattr(_nonfinite, "DEFERRED_DEVICES", ("cpu",))
+    model = _step_model()
+    history, messages = _fit(model, *_regression_data(bad_batch=5))
+    stops = [m for m in messages if m.startswith("fit() stopped")]
+    assert len(stops) == 1, stops
+    assert "epoch 1/3 (checked at the epoch end)" in stops[0]
+    assert "non-finite 'd_loss'" in stops[0]
+    assert model.steps_run == 6 and history.epoch == []
+
+
+@pytest.mark.parametrize(
+    ("logs", "watched"),
+    [
+        ({"d_loss": 1.0, "g_loss": 2.0, "acc": 3.0}, {"d_loss", "g_loss"}),
+        ({"mae": 1.0}, {"mae"}),
+    ],
+)
+def test_watched_losses_prefer_keys_naming_a_loss(logs, watched):
+    assert set(_nonfinite.watched_losses(logs)) == watched
