@@ -58,6 +58,7 @@ from cnnkit.training._compile import build_forward
 from cnnkit.training._custom_step import custom_steps, needs_loss
 from cnnkit.training._ddp import distribute_fit
 from cnnkit.training._engine import (
+    apply_channels_last,
     autocast_factory,
     configure_threads,
     grad_scaler,
@@ -91,6 +92,8 @@ class Trainer(StepsMixin):
         loss_weights: Scale of the (single) loss, a number or a one-element list/dict.
         device: ``"auto"`` (cuda > mps > cpu), ``"cpu"``, ``"cuda"``, ``"mps"``.
         mixed_precision: None, ``"bf16"`` or ``"fp16"`` (with loss scaling).
+        channels_last: cnnkit's extra (Keras has none): also store 4-D weights in
+            ``torch.channels_last`` memory format (batches already are). Default False.
         jit_compile: Ask for a compiled forward pass; the policy in
             :mod:`cnnkit.training._compile` decides per device: on CPU and MPS it
             runs eagerly and says so in one warning line (inductor does not win its
@@ -111,6 +114,7 @@ class Trainer(StepsMixin):
         device: Any = "auto",
         mixed_precision: Any = None,
         jit_compile: bool = False,
+        channels_last: bool = False,
         **keras_ignored: Any,
     ) -> None:
         if not isinstance(model, nn.Module):
@@ -131,12 +135,14 @@ class Trainer(StepsMixin):
                     "device",
                     "mixed_precision",
                     "jit_compile",
+                    "channels_last",
                 ],
             )
         configure_threads()
         self.model = model
         self.device = resolve_device(device)
         model.to(self.device)
+        apply_channels_last(model, channels_last)
         self.loss = None if loss is None else get_loss(loss)
         self.loss_weight = loss_weight(loss_weights)
         metric_list = [] if metrics is None else metrics
