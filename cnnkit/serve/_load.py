@@ -153,6 +153,8 @@ class StudioProcess:
         args: Arguments after ``cnnkit serve`` (model paths, ``--threads 1``, ...).
         env: The child's environment (default this process's).
         start_timeout_s: How long to wait for ``/api/models`` to answer. Default 60.
+        wait: Wait until it answers (default). With False, call :meth:`wait_ready`
+            later, so the caller can do something else while the server imports.
 
     Raises:
         RuntimeError: the server exited or did not answer in time (with its output).
@@ -164,6 +166,7 @@ class StudioProcess:
         *,
         env: dict[str, str] | None = None,
         start_timeout_s: float = 60.0,
+        wait: bool = True,
     ):
         self.host, self.port = "127.0.0.1", _free_port()
         self.url = f"http://{self.host}:{self.port}"
@@ -171,13 +174,19 @@ class StudioProcess:
         self.process = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
         )
-        deadline = time.monotonic() + start_timeout_s
-        while True:
+        self._deadline = time.monotonic() + start_timeout_s
+        self._ready = False
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Block until ``/api/models`` answers (at once when it already has)."""
+        while not self._ready:
             try:
                 urllib.request.urlopen(f"{self.url}/api/models", timeout=2).read()
-                return
+                self._ready = True
             except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
+                if self.process.poll() is not None or time.monotonic() > self._deadline:
                     self.stop()
                     raise RuntimeError(f"cnnkit serve did not start: {self.output()}") from None
                 time.sleep(0.1)

@@ -9,12 +9,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import torch
 
 from cnnkit.cli import _serve, _train
 from cnnkit.serve._load import StudioProcess
 from tests.conftest import shared_data_dir
 
-TINY = {"limit": 1500, "epochs": 1}  # ~25 steps: enough to beat chance, seconds to train
+TINY = {"limit": 3000, "epochs": 1}  # ~45 steps: ~80% on the test set (chance 10%)
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +28,19 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp = pytest.MonkeyPatch()
     mp.setenv("CNNKIT_HOME", str(home))
     mp.setenv("CNNKIT_DATA", str(data))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model on a shared CPU: one thread is fastest
     try:
         run = _serve.default_model(verbose=0, **TINY)
     finally:
+        torch.set_num_threads(threads)
         mp.undo()
-    assert run == home / "serve" / "lenet5-mnist-limit1500-epochs1"
+    assert run == home / "serve" / "lenet5-mnist-limit3000-epochs1"
     return home
 
 
 def test_the_default_model_is_trained_once_and_then_loaded_from_the_cache(cache, monkeypatch):
-    run = cache / "serve" / "lenet5-mnist-limit1500-epochs1"
+    run = cache / "serve" / "lenet5-mnist-limit3000-epochs1"
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.5  # chance is 0.1
     assert (run / "history.csv").is_file() and (run / "classes.json").is_file()
@@ -54,14 +58,14 @@ def test_the_default_model_is_trained_once_and_then_loaded_from_the_cache(cache,
 
 def test_cnnkit_serve_without_a_model_serves_the_cached_default(cache):
     env = {**os.environ, "CNNKIT_HOME": str(cache), "CNNKIT_DATA": str(shared_data_dir())}
-    args = ["--default-limit", "1500", "--default-epochs", "1", "--threads", "1"]
+    args = ["--default-limit", "3000", "--default-epochs", "1", "--threads", "1"]
     server = StudioProcess(args, env=env)
     try:
         with urllib.request.urlopen(f"{server.url}/api/models", timeout=10) as answer:
             (info,) = json.load(answer)
     finally:
         server.stop()
-    assert info["id"] == "lenet5-mnist-limit1500-epochs1" and info["params"] == 60_074
+    assert info["id"] == "lenet5-mnist-limit3000-epochs1" and info["params"] == 60_074
     assert info["test_accuracy"] > 0.5
     assert "the default LeNet-5 from the cache" in server.output()
 

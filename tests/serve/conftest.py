@@ -67,7 +67,10 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 @pytest.fixture(scope="session")
 def server(run_dir: Path) -> Iterator[StudioProcess]:
-    """``cnnkit serve RUN_DIR --threads 1`` in its own process on 127.0.0.1."""
-    srv = StudioProcess([str(run_dir), "--threads", "1"])
+    """``cnnkit serve RUN_DIR --threads 1`` on 127.0.0.1, still starting: ``wait_ready()``.
+
+    Not waited for here, so the browser starts while the server imports.
+    """
+    srv = StudioProcess([str(run_dir), "--threads", "1"], wait=False)
     yield srv
     srv.stop()

@@ -82,9 +82,10 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 
 
 @pytest.fixture(scope="module")
-def studio(browser, server):
+def studio(server, browser):
     from selenium.webdriver.support.ui import WebDriverWait
 
+    server.wait_ready()  # it started before the browser, so the two start-ups overlap
     browser.get(server.url + "/")
     WebDriverWait(browser, 30).until(
         lambda b: b.execute_script("return document.body.dataset.ready")

@@ -15,6 +15,7 @@ REQUESTS, CLIENTS = 2000, 16
 
 
 def test_two_thousand_predictions_without_errors_and_flat_memory(server, mnist_test, capsys):
+    server.wait_ready()
     body, content_type = multipart_image(png_bytes(mnist_test[0][0]))
     args = (server.host, server.port, "/api/predict", body, content_type)
     warm = run_load(*args, requests=100, concurrency=CLIENTS, timeout_s=60)
