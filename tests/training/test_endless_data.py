@@ -150,3 +150,13 @@ def test_endless_generator_without_steps_is_a_clear_error(call, match):
             trainer.evaluate(gen, verbose=0)
         else:
             trainer.predict(gen, verbose=0)
+
+
+def test_float64_arrays_become_float32_once_in_chunks(monkeypatch):
+    from cnnkit.training import _data
+
+    monkeypatch.setattr(_data, "_CHUNK_BYTES", 3 * 8 * 8 * 8)  # 3 rows a chunk: seams tested
+    x = np.random.default_rng(0).random((10, 8, 8, 1))[:, ::-1]  # strided, as x / 255.0 may be
+    t = _data.as_tensor(x, _data.torch.device("cpu"))
+    assert t.dtype == _data.torch.float32 and t.shape == (10, 8, 8, 1)
+    np.testing.assert_array_equal(t.numpy(), x.astype(np.float32))
