@@ -181,3 +181,35 @@ def test_cats_dogs_augmented_program_trains_saves_and_plots(keras_program):
     assert (run.folder / "loss.png").stat().st_size > 10_000
     # RMSprop(learning_rate=1e-4) reached the torch optimizer
     assert ns["model"].optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
+
+
+def test_keras_guide_custom_train_step_in_torch(keras_program):
+    ns = keras_program("custom_train_step_torch").namespace
+    for name, epochs in (("history_first", 3), ("history_lower_level", 5),
+                         ("history_weighted", 3)):  # fmt: skip
+        history = ns[name].history
+        assert len(history["loss"]) == len(history["mae"]) == epochs, name
+        assert history["loss"][-1] < history["loss"][0], name  # the custom step trains
+    loss, mae = ns["score"]  # the custom test_step's dict, as evaluate's list
+    assert math.isfinite(loss) and 0 < mae < 1
+    gan = ns["history_gan"].history
+    assert all(math.isfinite(gan[k][0]) for k in ("d_loss", "g_loss"))
+    # two optimizers, each built on its first apply() with the program's rate
+    for optimizer in (ns["gan"].d_optimizer, ns["gan"].g_optimizer):
+        assert optimizer.learning_rate == pytest.approx(3e-4)
+
+
+def test_keras_io_vae_in_the_torch_step_idiom(keras_program):
+    run = keras_program("vae_keras_io")
+    ns, out = run.namespace, run.stdout
+    # keras.io's published summaries of the encoder and the decoder
+    assert "Total params: 69,076" in out and "Total params: 65,089" in out
+    history = ns["history"].history
+    for key in ("loss", "reconstruction_loss", "kl_loss"):
+        assert len(history[key]) == 1 and math.isfinite(history[key][0]), key
+    assert history["loss"][0] == pytest.approx(
+        history["reconstruction_loss"][0] + history["kl_loss"][0], rel=1e-4
+    )
+    assert ns["x_decoded"].shape == (9, 28, 28, 1)
+    assert ((ns["x_decoded"] >= 0) & (ns["x_decoded"] <= 1)).all()
+    assert ns["z_mean_test"].shape == (32, 2)
