@@ -200,36 +200,38 @@ class Layer(AddedLossesMixin, NodeHistoryMixin, WeightsMixin, nn.Module):
         spec = self.input_spec
         if spec is None or not isinstance(input_shape, tuple):
             return
+        # Runs on every call: the passing path only compares numbers; messages are built on
+        # failure (formatting them each call cost ~10 us per layer).
         rank = len(input_shape)
-        layout = f" {spec.layout}" if spec.layout else ""
-        where = f"Input 0 of layer '{self.name}' ({type(self).__name__})"
         if spec.ndim is not None and rank != spec.ndim:
-            raise ValueError(
-                format_error(
-                    f"{where} is incompatible with the layer: expected rank {spec.ndim}{layout}, "
-                    f"found rank {rank}.",
-                    received={"input_shape": input_shape},
-                )
-            )
+            raise self._incompatible(f"rank {spec.ndim}", f"rank {rank}", input_shape)
         if spec.min_ndim is not None and rank < spec.min_ndim:
-            raise ValueError(
-                format_error(
-                    f"{where} is incompatible with the layer: expected rank >= {spec.min_ndim}"
-                    f"{layout}, found rank {rank}.",
-                    received={"input_shape": input_shape},
-                )
-            )
+            raise self._incompatible(f"rank >= {spec.min_ndim}", f"rank {rank}", input_shape)
         for axis, size in spec.axes.items():
             got = input_shape[axis]
             if got is not None and got != size:
-                raise ValueError(
-                    format_error(
-                        f"{where} is incompatible with the layer: expected axis {axis} of the "
-                        f"input to have size {size}, found {got}.",
-                        received={"input_shape": input_shape},
-                        hint="The layer was built for a different input; build a new layer.",
-                    )
+                raise self._incompatible(
+                    f"axis {axis} of the input to have size {size}",
+                    str(got),
+                    input_shape,
+                    hint="The layer was built for a different input; build a new layer.",
                 )
+
+    def _incompatible(
+        self, expected: str, found: str, input_shape: Shape, hint: str | None = None
+    ) -> ValueError:
+        """The input-check error: layer name and type, what was expected, the full shape."""
+        spec = self.input_spec
+        # The layout ("(batch, height, width, channels)") explains a rank, not one axis size.
+        layout = f" {spec.layout}" if spec and spec.layout and hint is None else ""
+        return ValueError(
+            format_error(
+                f"Input 0 of layer '{self.name}' ({type(self).__name__}) is incompatible with "
+                f"the layer: expected {expected}{layout}, found {found}.",
+                received={"input_shape": input_shape},
+                hint=hint,
+            )
+        )
 
     def _maybe_build(self, input_shape: Any) -> None:
         if not self.built:
@@ -250,6 +252,8 @@ class Layer(AddedLossesMixin, NodeHistoryMixin, WeightsMixin, nn.Module):
 
     # ------------------------------------------------------------------ calling
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(inputs, torch.Tensor):  # the hot path: one real tensor
+            return super().__call__(inputs, *args, **kwargs)
         flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if flat and all(isinstance(t, KerasTensor) for t in flat):
             return self._symbolic_call(inputs, kwargs)
