@@ -26,6 +26,15 @@ from cnnkit.ops._shapes import (
     same_padding,
 )
 from cnnkit.ops._test_card import make_test_card, sample_image
+from cnnkit.ops._transpose import (
+    TRANSPOSE_PADDINGS,
+    TransposeExplanation,
+    conv_transpose2d,
+    conv_transpose_output_size,
+    conv_transpose_output_size_formula,
+    explain_transpose,
+    render_transpose,
+)
 
 __all__ = [
     "KERNELS",
@@ -34,17 +43,23 @@ __all__ = [
     "POOL_MODES",
     "POOL_PADDINGS",
     "SCALES",
+    "TRANSPOSE_PADDINGS",
     "Explanation",
     "Trace",
+    "TransposeExplanation",
     "apply_kernel",
     "conv_output_size",
     "conv_output_size_formula",
     "conv_params",
     "conv_params_formula",
+    "conv_transpose2d",
+    "conv_transpose_output_size",
+    "conv_transpose_output_size_formula",
     "convolve2d",
     "correlate2d",
     "explain",
     "explain_all",
+    "explain_transpose",
     "global_pool",
     "kernel",
     "kernel_description",
@@ -53,6 +68,7 @@ __all__ = [
     "parse_kernel",
     "parse_matrix",
     "pool2d",
+    "render_transpose",
     "same_padding",
     "sample_image",
     "suggested_scale",
