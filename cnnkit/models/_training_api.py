@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnkit._errors import invalid_value
+import numpy as np
+import torch
+
+from cnnkit._errors import invalid_type, invalid_value
 from cnnkit.models._compile_config import encode_compile_config
 from cnnkit.models._step_api import StepAPIMixin
 from cnnkit.training import Trainer, predict
+from cnnkit.training._checks import ignore_loader_arguments
 
 __all__ = ["TrainingMixin"]
 
@@ -122,15 +126,72 @@ class TrainingMixin(StepAPIMixin):
             return trainer.predict_on_batch(x)
         return predict(self, x, batch_size=len(x), verbose=0)
 
-    # Old course code calls the *_generator names; Keras 2.x made them aliases.
+    # Old course code calls the *_generator names with Keras 2's positional order
+    # (``fit_generator(gen, steps_per_epoch, epochs)``), which differs from fit's (x, y, ...).
     def fit_generator(self, *args: Any, **kwargs: Any) -> Any:
-        """Alias of :meth:`fit` (Keras 1/2 name)."""
-        return self.fit(*args, **kwargs)
+        """Keras 2's ``fit_generator(generator, steps_per_epoch, epochs, ...)``: :meth:`fit`."""
+        return self.fit(**_generator_kwargs("fit_generator", args, kwargs))
 
     def evaluate_generator(self, *args: Any, **kwargs: Any) -> Any:
-        """Alias of :meth:`evaluate` (Keras 1/2 name)."""
-        return self.evaluate(*args, **kwargs)
+        """Keras 2's ``evaluate_generator(generator, steps, ...)``: :meth:`evaluate`."""
+        return self.evaluate(**_generator_kwargs("evaluate_generator", args, kwargs))
 
     def predict_generator(self, *args: Any, **kwargs: Any) -> Any:
-        """Alias of :meth:`predict` (Keras 1/2 name)."""
-        return self.predict(*args, **kwargs)
+        """Keras 2's ``predict_generator(generator, steps, ...)``: :meth:`predict`."""
+        return self.predict(**_generator_kwargs("predict_generator", args, kwargs))
+
+
+_LOADER_ARGUMENTS = ("max_queue_size", "workers", "use_multiprocessing")
+
+#: Keras 2.x's positional parameters of the ``*_generator`` methods, in order.
+_GENERATOR_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "fit_generator": (
+        "generator", "steps_per_epoch", "epochs", "verbose", "callbacks", "validation_data",
+        "validation_steps", "validation_freq", "class_weight", *_LOADER_ARGUMENTS, "shuffle",
+        "initial_epoch",
+    ),
+    "evaluate_generator": ("generator", "steps", "callbacks", *_LOADER_ARGUMENTS, "verbose"),
+    "predict_generator": ("generator", "steps", "callbacks", *_LOADER_ARGUMENTS, "verbose"),
+}  # fmt: skip
+
+#: The plain methods' leading positional parameters, for array inputs.
+_ARRAY_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "fit_generator": ("x", "y", "batch_size", "epochs"),
+    "evaluate_generator": ("x", "y", "batch_size"),
+    "predict_generator": ("x", "batch_size"),
+}
+
+
+def _generator_kwargs(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict:
+    """Keyword arguments for fit/evaluate/predict from a ``*_generator`` call.
+
+    Arrays first (``fit_generator(x, y, ...)``, which cnnkit always accepted) keep
+    fit's own order; anything else is read in Keras 2's generator order.
+    """
+    if args and isinstance(args[0], (np.ndarray, torch.Tensor, list)):
+        names = _ARRAY_PARAMETERS[method]
+    else:
+        names = _GENERATOR_PARAMETERS[method]
+    if len(args) > len(names):
+        raise invalid_type(
+            f"{method}() takes at most {len(names)} positional arguments.",
+            received={"positional arguments": len(args)},
+        )
+    merged = dict(kwargs)
+    for name, value in zip(names, args, strict=False):
+        if name in merged:
+            raise invalid_type(
+                f"{method}() got `{name}` both by position and by keyword.", received={name: value}
+            )
+        merged[name] = value
+    if "generator" in merged:
+        merged["x"] = merged.pop("generator")
+    freq = merged.pop("validation_freq", 1)
+    if freq != 1:
+        raise invalid_value(
+            f"{method}(): only `validation_freq=1` (validate after every epoch) is supported.",
+            received={"validation_freq": freq},
+        )
+    if method != "fit_generator":  # fit warns about these itself
+        ignore_loader_arguments(**{k: merged.pop(k, None) for k in _LOADER_ARGUMENTS})
+    return merged
