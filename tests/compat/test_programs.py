@@ -213,3 +213,16 @@ def test_keras_io_vae_in_the_torch_step_idiom(keras_program):
     assert ns["x_decoded"].shape == (9, 28, 28, 1)
     assert ((ns["x_decoded"] >= 0) & (ns["x_decoded"] <= 1)).all()
     assert ns["z_mean_test"].shape == (32, 2)
+
+
+def test_keras_io_dcgan_in_the_torch_step_idiom(keras_program):
+    run = keras_program("dcgan_keras_io")
+    ns, out = run.namespace, run.stdout
+    # keras.io's published summaries of the discriminator and the generator
+    assert "Total params: 404,801" in out and "Total params: 3,979,651" in out
+    history = ns["history"].history
+    assert all(len(history[k]) == 1 and math.isfinite(history[k][0]) for k in ("d_loss", "g_loss"))
+    images = ns["generated_images"].detach().numpy()
+    assert images.shape == (3, 64, 64, 3) and images.min() >= 0 and images.max() <= 255
+    for optimizer in (ns["gan"].d_optimizer, ns["gan"].g_optimizer):
+        assert optimizer.learning_rate == pytest.approx(1e-4)
