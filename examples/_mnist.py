@@ -14,16 +14,20 @@ import numpy as np
 from cnnkit.datasets import mnist
 
 
-def load_mnist(limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def load_mnist(
+    limit: int | None = None, test_all: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``x_train, y_train, x_test, y_test``; images float32 ``(n, 28, 28, 1)`` in [0, 1].
 
     Args:
         limit: Keep the first ``limit`` training and ``limit // 6`` test images (tests).
+        test_all: Keep all 10,000 test images even with a ``limit`` (shorter benchmarks).
     """
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     if limit is not None:
         x_train, y_train = x_train[:limit], y_train[:limit]
-        x_test, y_test = x_test[: max(limit // 6, 1)], y_test[: max(limit // 6, 1)]
+        if not test_all:
+            x_test, y_test = x_test[: max(limit // 6, 1)], y_test[: max(limit // 6, 1)]
     scale = np.float32(1 / 255)
     return (x_train[..., None] * scale, y_train, x_test[..., None] * scale, y_test)
 
@@ -59,6 +63,7 @@ def parser(description: str, epochs: int, out: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--limit", type=int, default=None, help="train on the first N images")
+    p.add_argument("--test-all", action="store_true", help="score all 10,000 test images")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=out, help="sample-grid PNG to write")

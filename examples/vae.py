@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     p.add_argument("--importance-samples", type=int, default=100)
     args = p.parse_args(argv)
     set_random_seed(args.seed)
-    x_train, _, x_test, _ = load_mnist(args.limit)
+    x_train, _, x_test, _ = load_mnist(args.limit, args.test_all)
     x_train = (x_train > 0.5).astype(np.float32)
     x_test = (x_test > 0.5).astype(np.float32)
     encoder, decoder = build_encoder(), build_decoder()
