@@ -44,10 +44,21 @@ def _cells(row: BenchRow) -> list[str]:
     ]
 
 
+def _cpu_name() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def bench_meta(**settings: Any) -> dict[str, Any]:
     """What the rows were measured on: host, torch, threads, load, GPU and the settings."""
     meta: dict[str, Any] = {
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": _cpu_name(),
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "load_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
