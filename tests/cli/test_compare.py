@@ -13,19 +13,19 @@ from cnnkit.cli import main
 def test_compare_writes_every_report_file(shared_data, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CNNKIT_DATA", str(shared_data))
     out = tmp_path / "cmp"
-    argv = ["compare", "--dataset", "mnist", "--models", "knn-l2,mlp"]
+    argv = ["compare", "--dataset", "mnist", "--models", "knn-l2,forest"]
     argv += ["--train-size", "1000", "--test-size", "300", "--out", str(out)]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert "knn-l2: accuracy" in printed and "mlp: accuracy" in printed
+    assert "knn-l2: accuracy" in printed and "forest: accuracy" in printed
     assert all((out / name).is_file() for name in REPORT_FILES)
     results = json.loads((out / "results.json").read_text())
     assert results["meta"]["train_images"] == 1000 and results["meta"]["normalize"] is True
     rows = {row["model"]: row for row in results["rows"]}
-    assert list(rows) == ["knn-l2", "mlp"]
+    assert list(rows) == ["knn-l2", "forest"]
     # 1,000 training digits: every baseline is far above chance (10%).
     assert all(row["accuracy"] > 0.80 for row in rows.values())
-    assert rows["knn-l2"]["size"] == 1000 * 784 and rows["mlp"]["size_unit"] == "parameters"
+    assert rows["knn-l2"]["size"] == 1000 * 784 and rows["forest"]["size_unit"] == "tree nodes"
     assert all(row["predict_seconds_per_1000"] > 0 for row in rows.values())
     markdown = (out / "results.md").read_text()
     assert "| knn-l2 |" in markdown and "normalised" in markdown
