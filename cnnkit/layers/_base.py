@@ -14,6 +14,7 @@ from ``input_shape=`` on construction, from a symbolic :class:`KerasTensor`
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -150,10 +151,26 @@ class Layer(AddedLossesMixin, NodeHistoryMixin, WeightsMixin, nn.Module):
         #: Keras 2's ``weights=``: initial values (Keras layout), set once the layer is built.
         self._initial_weights = None if weights is None else list(weights)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _finishing_build(cls.__dict__["build"])
+
     # ------------------------------------------------------------------ API to override
     def build(self, input_shape: Any) -> None:
         """Create the weights for ``input_shape`` (Keras layout, batch axis first)."""
         self.built = True
+
+    def _finish_build(self, input_shape: Any) -> None:
+        """Mark built and apply what waited for the weights (freezing, ``weights=``)."""
+        self.built = True
+        if self._build_input_shape is None:
+            self._build_input_shape = input_shape
+        # Freezing before build must still freeze the weights created now.
+        self._apply_trainable()
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Output shape for ``input_shape``; the default keeps the shape."""
@@ -237,13 +254,7 @@ class Layer(AddedLossesMixin, NodeHistoryMixin, WeightsMixin, nn.Module):
         if not self.built:
             self.check_input_shape(input_shape)
             self.build(input_shape)
-            self.built = True
-            self._build_input_shape = input_shape
-            # Freezing before build must still freeze the weights created now.
-            self._apply_trainable()
-            if self._initial_weights is not None:
-                self.set_weights(self._initial_weights)
-                self._initial_weights = None
+            self._finish_build(input_shape)
 
     def build_from_config_shape(self) -> None:
         """Build now if the layer was given ``input_shape``/``batch_input_shape``."""
@@ -309,8 +320,9 @@ class Layer(AddedLossesMixin, NodeHistoryMixin, WeightsMixin, nn.Module):
         self._apply_trainable()
 
     def _apply_trainable(self) -> None:
-        for p in self.parameters(recurse=False):
-            p.requires_grad_(self._trainable)
+        fixed = self.__dict__.get("_fixed_weights", ())  # add_weight(trainable=False)
+        for name, p in self.named_parameters(recurse=False):
+            p.requires_grad_(self._trainable and name not in fixed)
         for child in self.children():
             if isinstance(child, Layer):
                 child.trainable = self._trainable
@@ -348,3 +360,27 @@ def _shape_of(inputs: Any) -> Any:
     if isinstance(inputs, (list, tuple)):
         return [_shape_of(t) for t in inputs]
     return (None, *tuple(inputs.shape[1:]))
+
+
+def _finishing_build(build: Any) -> Any:
+    """Wrap a subclass's ``build`` so that calling it directly also finishes the build.
+
+    Keras marks a layer built after *any* ``build`` call, so course code may call
+    ``layer.build(shape)`` and then ``set_weights``; without this the first call
+    would build again and re-initialise the weights. Only the outermost ``build``
+    of a ``super().build()`` chain finishes, once every weight exists.
+    """
+
+    @functools.wraps(build)
+    def wrapper(self: Any, input_shape: Any, *args: Any, **kwargs: Any) -> Any:
+        depth = self.__dict__.get("_build_depth", 0)
+        object.__setattr__(self, "_build_depth", depth + 1)
+        try:
+            result = build(self, input_shape, *args, **kwargs)
+        finally:
+            object.__setattr__(self, "_build_depth", depth)
+        if depth == 0:
+            self._finish_build(input_shape)
+        return result
+
+    return wrapper

@@ -10,15 +10,33 @@ how initializers and constraints work in Keras' layout and fan conventions.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from cnnkit._errors import invalid_value
+from cnnkit._errors import invalid_type, invalid_value
+from cnnkit.layers._constraints import get_constraint
+from cnnkit.layers._initializers import get_initializer
+from cnnkit.layers._regularizers import get_regularizer
 from cnnkit.layers._variable import Variable
 
 __all__ = ["WeightsMixin", "permute"]
+
+#: ``add_weight``'s positional order in Keras 3, and in Keras 2 / cnnkit's layers (name first).
+_KERAS3_ORDER = (
+    "shape",
+    "initializer",
+    "dtype",
+    "trainable",
+    "autocast",
+    "regularizer",
+    "constraint",
+    "aggregation",
+    "name",
+)
+_KERAS2_ORDER = ("name", "shape", "initializer", "regularizer", "constraint")
 
 Array = np.ndarray | torch.Tensor
 
@@ -38,7 +56,75 @@ class WeightsMixin:
     _constraints: dict[str, Callable[[torch.Tensor], torch.Tensor]]
     _activity_losses: list[torch.Tensor]
 
-    def add_weight(
+    def add_weight(self, *args: Any, **kwargs: Any) -> nn.Parameter:
+        """Create and register a weight, with Keras 3's or Keras 2's arguments.
+
+        Keras 3: ``add_weight(shape=None, initializer=None, dtype=None, trainable=True,
+        autocast=True, regularizer=None, constraint=None, aggregation="none", name=None)``
+        (positional order as listed). A string first is a name, as Keras 2 code writes
+        it (``add_weight("kernel", shape=...)``); cnnkit's own layers pass
+        ``add_weight(name, shape, initializer, regularizer, constraint)``.
+        ``initializer``, ``regularizer`` and ``constraint`` take names or objects;
+        the initializer defaults to ``"glorot_uniform"`` as in Keras. The weight becomes
+        the attribute ``name`` (default ``"variable"``, numbered when taken), so
+        ``self.w = self.add_weight(...)`` and ``self.variable`` both reach it.
+
+        Returns:
+            The registered :class:`~cnnkit.layers.Variable` (a ``torch.nn.Parameter``).
+        """
+        order = _KERAS2_ORDER if args and isinstance(args[0], str) else _KERAS3_ORDER
+        if len(args) > len(order):
+            raise invalid_type(
+                f"Layer '{self.name}': add_weight() takes at most {len(order)} positional "
+                "arguments.",
+                received={"positional arguments": len(args)},
+            )
+        for key, value in zip(order, args, strict=False):
+            if key in kwargs:
+                raise invalid_type(
+                    f"Layer '{self.name}': add_weight() got `{key}` twice.",
+                    received={key: value},
+                )
+            kwargs[key] = value
+        unknown = sorted(set(kwargs) - set(_KERAS3_ORDER) - {"keras_shape", "synchronization"})
+        if unknown:
+            raise invalid_type(
+                f"Layer '{self.name}': add_weight() got unexpected keyword argument(s) {unknown}.",
+                received={k: kwargs[k] for k in unknown},
+                choices=list(_KERAS3_ORDER),
+            )
+        if kwargs.get("dtype") not in (None, "float32", torch.float32):
+            raise invalid_value(
+                f"Layer '{self.name}': add_weight() supports float32 weights only.",
+                received={"dtype": kwargs["dtype"]},
+                hint="Use mixed_precision= in compile() for bf16/fp16 training.",
+            )
+        shape = kwargs.get("keras_shape", kwargs.get("shape"))
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        init = kwargs.get("initializer")
+        name = self._free_weight_name(kwargs.get("name") or "variable")
+        param = self._create_weight(
+            name,
+            shape,
+            get_initializer("glorot_uniform" if init is None else init, "initializer"),
+            get_regularizer(kwargs.get("regularizer"), "regularizer"),
+            get_constraint(kwargs.get("constraint"), "constraint"),
+        )
+        if not kwargs.get("trainable", True):
+            self.__dict__.setdefault("_fixed_weights", set()).add(name)
+            param.requires_grad_(False)
+        return param
+
+    def _free_weight_name(self, name: str) -> str:
+        """``name``, or ``name_1``, ``name_2``, ... when a weight or attribute has it."""
+        taken = dict(self.named_parameters(recurse=False))  # type: ignore[attr-defined]
+        candidate, n = name, 0
+        while candidate in taken or (candidate in self.__dict__) or hasattr(type(self), candidate):
+            n += 1
+            candidate = f"{name}_{n}"
+        return candidate
+
+    def _create_weight(
         self,
         name: str,
         keras_shape: tuple[int, ...],
