@@ -1,6 +1,8 @@
 """The studio's predict path under load: 2,000 requests from 16 concurrent clients.
 
-``cnnkit serve`` runs in a subprocess on 127.0.0.1 (``--threads 1``); the
+``cnnkit serve`` runs in a subprocess on 127.0.0.1 (default ``--workers 2``: two
+processes sharing the port, one torch thread each, i.e. one per core; pass
+``--serve-args "--threads 1"`` for the single-process studio); the
 clients are threads in this process, each with one keep-alive ``http.client``
 connection (a lean client: it shares the 2 cores with the server, and a heavy
 one such as httpx would steal the server's CPU). Each request posts a real
@@ -86,7 +88,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--serve-args", default="--threads 1", help="extra `cnnkit serve` options")
+    parser.add_argument("--serve-args", default="--workers 2", help="extra `cnnkit serve` options")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

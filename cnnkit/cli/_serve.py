@@ -63,8 +63,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads",
         type=int,
         default=None,
-        help="torch threads per forward pass (default: torch's choice)",
+        help="torch threads per forward pass (default: torch's choice; 1 with --workers > 1)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (default 1; 2 on a 2-core machine doubles "
+        "the requests per second, each process holding its own copy of the models)",
+    )
+    # Set on the sibling processes that --workers starts: their own socket on the shared port.
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
 
 
 def _cache_name(limit: int | None, epochs: int | None) -> str:
@@ -122,15 +131,19 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise invalid_value("--port must be in 1..65535.", received={"port": args.port})
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  (checked here: the extra is installed)
 
-        from cnnkit.serve import ModelRegistry, create_app
+        from cnnkit.serve import ModelRegistry, create_app, serve
     except ImportError as err:
         raise invalid_value(
             "cnnkit serve needs the serve extra.",
             received={"missing": err.name},
             hint="pip install 'cnnkit[serve]'",
         ) from err
+    if args.workers < 1:
+        raise invalid_value("--workers must be >= 1.", received={"workers": args.workers})
+    if args.threads is None and args.workers > 1:
+        args.threads = 1  # the processes already use the cores; more threads would contend
     if args.threads is not None:
         if args.threads < 1:
             raise invalid_value("--threads must be >= 1.", received={"threads": args.threads})
@@ -146,6 +159,18 @@ def run(args: argparse.Namespace) -> int:
     registry = ModelRegistry.from_paths(models)
     app = create_app(registry)
     names = ", ".join(m.id for m in registry)
-    print(f"cnnkit studio: http://{args.host}:{args.port}/  (models: {names}; API docs at /docs)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if not args.reuse_port:
+        workers = f", {args.workers} worker processes" if args.workers > 1 else ""
+        print(
+            f"cnnkit studio: http://{args.host}:{args.port}/  "
+            f"(models: {names}; API docs at /docs{workers})"
+        )
+    serve(
+        app,
+        args.host,
+        args.port,
+        workers=args.workers,
+        models=[str(m) for m in models],
+        reuse_port=args.reuse_port,
+    )
     return 0

@@ -8,6 +8,7 @@ models named at start-up; the pages (plain HTML/JS/SVG, no build step) live in
 from cnnkit.serve._app import MAX_UPLOAD_BYTES, create_app
 from cnnkit.serve._images import MAX_PIXELS, decode_image
 from cnnkit.serve._models import ModelRegistry, NotServed, ServedModel, load_served_model
+from cnnkit.serve._workers import serve
 
 __all__ = [
     "MAX_PIXELS",
@@ -18,4 +19,5 @@ __all__ = [
     "create_app",
     "decode_image",
     "load_served_model",
+    "serve",
 ]

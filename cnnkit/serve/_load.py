@@ -30,6 +30,7 @@ __all__ = [
     "multipart_image",
     "process_cpu_seconds",
     "process_rss_bytes",
+    "process_tree",
     "run_load",
 ]
 
@@ -66,19 +67,37 @@ def multipart_image(data: bytes, filename: str = "image.png") -> tuple[bytes, st
     return body, f"multipart/form-data; boundary={boundary}"
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (Linux ``/proc``), e.g. a studio and its ``--workers``."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            todo.extend(int(child) for child in task.read_text().split())
+    return found
+
+
 def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU time process ``pid`` has used so far (Linux ``/proc``)."""
-    # Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time process ``pid`` and its descendants have used so far."""
+    total = 0.0
+    for member in process_tree(pid):
+        # Fields after the ")" that closes the command name: utime and stime are the 12th, 13th.
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def process_rss_bytes(pid: int) -> int:
-    """Resident memory of process ``pid`` (Linux ``/proc``)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise OSError(f"no VmRSS for process {pid}")
+    """Resident memory of process ``pid`` and its descendants (Linux ``/proc``)."""
+    total = 0
+    for member in process_tree(pid):
+        lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        rss = [int(line.split()[1]) * 1024 for line in lines if line.startswith("VmRSS:")]
+        if not rss:
+            raise OSError(f"no VmRSS for process {member}")
+        total += rss[0]
+    return total
 
 
 def run_load(

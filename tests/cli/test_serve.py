@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from cnnkit.cli import _serve, _train
-from cnnkit.serve._load import StudioProcess
+from cnnkit.serve._load import StudioProcess, multipart_image, process_tree, run_load
 from tests.conftest import shared_data_dir
 
 TINY = {"limit": 3000, "epochs": 1}  # ~45 steps: ~80% on the test set (chance 10%)
@@ -70,6 +73,25 @@ def test_cnnkit_serve_without_a_model_serves_the_cached_default(cache):
     assert "the default LeNet-5 from the cache" in server.output()
 
 
+def test_two_workers_share_the_port_and_stop_together(cache):
+    env = {**os.environ, "CNNKIT_HOME": str(cache), "CNNKIT_DATA": str(shared_data_dir())}
+    args = ["--default-limit", "3000", "--default-epochs", "1", "--workers", "2"]
+    server = StudioProcess(args, env=env)
+    png = io.BytesIO()
+    Image.fromarray(np.full((28, 28), 255, np.uint8)).save(png, format="PNG")
+    body, content_type = multipart_image(png.getvalue())
+    try:
+        family = process_tree(server.pid)
+        assert len(family) == 2, family  # the studio answers only once its sibling listens
+        result = run_load(server.host, server.port, "/api/predict", body, content_type,
+                          requests=200, concurrency=8)  # fmt: skip
+    finally:
+        server.stop()
+    assert not result.errors and len(result.latencies_ms) == 200
+    assert not [pid for pid in family if Path(f"/proc/{pid}").exists()]
+    assert "2 worker processes" in server.output()
+
+
 @pytest.mark.parametrize(
     ("argv", "match"),
     [
@@ -77,6 +99,7 @@ def test_cnnkit_serve_without_a_model_serves_the_cached_default(cache):
         (["--default-epochs", "-1"], r"--default-epochs must be >= 1"),
         (["m.cnnkit", "--default-limit", "5"], r"apply only without MODEL_OR_RUN_DIR"),
         (["--port", "0"], r"--port must be in 1..65535.*Received: port=0"),
+        (["--workers", "0"], r"--workers must be >= 1.*Received: workers=0"),
     ],
 )
 def test_bad_serve_arguments_name_the_option(argv, match, tmp_path, monkeypatch):
