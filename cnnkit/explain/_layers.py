@@ -40,6 +40,49 @@ def _names(view: ModelView) -> list[str]:
     return list(seen)
 
 
+def find_module(
+    model: nn.Module,
+    layer: Any,
+    who: str,
+    choices: list[str] | None = None,
+    argument: str = "layer",
+) -> tuple[str, nn.Module]:
+    """``(module path, module)`` of ``layer``: a Keras name, a module path or a module of ``model``.
+
+    Args:
+        choices: Names listed in the unknown-name error; default every named module's.
+        argument: The argument named in that error.
+
+    Raises:
+        ValueError: unknown name (with close matches) or a module not in the model.
+        TypeError: ``layer`` is neither a string nor a module.
+    """
+    if isinstance(layer, nn.Module):
+        found = [(p, m) for p, m in model.named_modules() if m is layer and m is not model]
+        if not found:
+            raise invalid_value(
+                f"{who}: the given layer is not part of the model.",
+                received={"layer": getattr(layer, "name", type(layer).__name__)},
+            )
+        return found[0]
+    if not isinstance(layer, str):
+        raise invalid_type(
+            f"{who}: a layer is given by its name (str) or as the layer object.",
+            received={"layer": layer},
+        )
+    for path, module in model.named_modules():
+        if module is not model and layer in (path, getattr(module, "name", None)):
+            return path, module
+    if choices is None:
+        choices = [layer_name(model, p, m) for p, m in model.named_modules() if p]
+    raise unknown_name(
+        f"layer in model '{getattr(model, 'name', type(model).__name__)}'",
+        layer,
+        choices,
+        argument=argument,
+    )
+
+
 def resolve_layer(view: ModelView, layer: Any, who: str) -> tuple[str, nn.Module]:
     """``(name, module)`` of the layer to read the map from, checked to have a spatial output.
 
@@ -58,33 +101,7 @@ def resolve_layer(view: ModelView, layer: Any, who: str) -> tuple[str, nn.Module
             "so there is nothing to draw a class activation map from.",
             received={"layer": None},
         )
-    if isinstance(layer, nn.Module):
-        found = [(p, m) for p, m in model.named_modules() if m is layer and m is not model]
-        if not found:
-            raise invalid_value(
-                f"{who}: the given layer is not part of the model.",
-                received={"layer": getattr(layer, "name", type(layer).__name__)},
-            )
-        path, module = found[0]
-    elif isinstance(layer, str):
-        matches = [
-            (p, m)
-            for p, m in model.named_modules()
-            if m is not model and layer in (p, getattr(m, "name", None))
-        ]
-        if not matches:
-            raise unknown_name(
-                f"layer in model '{getattr(model, 'name', type(model).__name__)}'",
-                layer,
-                _names(view),
-                argument="layer",
-            )
-        path, module = matches[0]
-    else:
-        raise invalid_type(
-            f"{who}: a layer is given by its name (str) or as the layer object.",
-            received={"layer": layer},
-        )
+    path, module = find_module(model, layer, who, _names(view))
     shapes = [shape for _, m, shape in view.calls if m is module]
     name = layer_name(model, path, module)
     if not shapes:

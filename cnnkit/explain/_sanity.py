@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnkit._errors import invalid_type, invalid_value, unknown_name
+from cnnkit._errors import invalid_value, unknown_name
 from cnnkit.explain._adapter import explaining, prepare
 from cnnkit.explain._attribute import ATTRIBUTION_METHODS, attribute, heatmap
 from cnnkit.explain._cam import CAM_METHODS, cam_result
-from cnnkit.explain._layers import layer_name
+from cnnkit.explain._layers import find_module, layer_name
 
 __all__ = ["cascading_randomization", "randomized_copy", "rank_correlation"]
 
@@ -72,28 +72,7 @@ def rank_correlation(maps_a: Any, maps_b: Any) -> np.ndarray:
 
 def _resolve(model: nn.Module, layer: Any, who: str) -> str:
     """The module path of ``layer`` (a Keras name, a module path or the module) in ``model``."""
-    if isinstance(layer, nn.Module):
-        for path, module in model.named_modules():
-            if module is layer and path:
-                return path
-        raise invalid_value(
-            f"{who}: the given layer is not part of the model.",
-            received={"layer": getattr(layer, "name", type(layer).__name__)},
-        )
-    if not isinstance(layer, str):
-        raise invalid_type(
-            f"{who}: a layer is given by its name (str) or as the layer object.",
-            received={"layer": layer},
-        )
-    names = {}
-    for path, module in model.named_modules():
-        if path:
-            names.setdefault(path, path)
-            names.setdefault(layer_name(model, path, module), path)
-    if layer not in names:
-        kind = f"layer in model '{getattr(model, 'name', type(model).__name__)}'"
-        raise unknown_name(kind, layer, names, argument="layers")
-    return names[layer]
+    return find_module(model, layer, who, argument="layers")[0]
 
 
 def _reinitialise(module: nn.Module, generator: torch.Generator) -> None:
