@@ -86,7 +86,7 @@ class WeightsMixin:
                     received={key: value},
                 )
             kwargs[key] = value
-        unknown = sorted(set(kwargs) - set(_KERAS3_ORDER) - {"keras_shape", "synchronization"})
+        unknown = sorted(set(kwargs) - set(_KERAS3_ORDER) - {"synchronization"})
         if unknown:
             raise invalid_type(
                 f"Layer '{self.name}': add_weight() got unexpected keyword argument(s) {unknown}.",
@@ -99,8 +99,7 @@ class WeightsMixin:
                 received={"dtype": kwargs["dtype"]},
                 hint="Use mixed_precision= in compile() for bf16/fp16 training.",
             )
-        shape = kwargs.get("keras_shape", kwargs.get("shape"))
-        shape = () if shape is None else tuple(int(d) for d in shape)
+        shape = tuple(int(d) for d in kwargs.get("shape") or ())
         init = kwargs.get("initializer")
         name = self._free_weight_name(kwargs.get("name") or "variable")
         param = self._create_weight(
