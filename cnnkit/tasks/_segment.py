@@ -11,6 +11,16 @@
 Both output ``(batch, H, W, classes)`` logits. The loss is pixel cross-entropy
 plus soft Dice (which keeps the small stroke classes from drowning in
 background pixels).
+
+The class layer's biases start at the canvases' class frequencies (about 95%
+background; ``prior_bias``), as RetinaNet starts its heads: from equal logits
+every pixel starts as a digit, and at a small network's Adam step sizes undoing
+that took hundreds of steps in which nothing else was learnt.
+
+Their BatchNormalization layers use momentum 0.9, not Keras' 0.99: 0.99 keeps
+``0.99**n`` of the starting statistics after ``n`` steps, and a tiny U-Net after
+48 steps scored IoU 0.96 / 0.95 on its two classes in training mode but 0 / 0 in
+inference (background everywhere), its running means at 38% of the batches'.
 """
 
 from __future__ import annotations
@@ -32,9 +42,27 @@ __all__ = [
     "build_unet",
     "evaluate_segmenter",
     "predict_masks",
+    "prior_bias",
     "segmentation_loss",
     "segmentation_targets",
 ]
+
+
+_MOMENTUM = 0.9  # BatchNormalization momentum (see the module docstring)
+_BACKGROUND_PRIOR = 0.95  # share of background pixels on the recipes' canvases (measured 0.948)
+
+
+def prior_bias(layer: Conv2D | Conv2DTranspose, background: float = _BACKGROUND_PRIOR) -> None:
+    """Set a built class layer's biases to log class priors: ``background`` for class 0.
+
+    The other classes share ``1 - background`` equally, so the softmax at the
+    start gives each pixel these priors (biases are in place, under ``no_grad``).
+    """
+    others = (1 - background) / (layer.filters - 1)
+    priors = torch.full_like(layer.bias, others)
+    priors[0] = background
+    with torch.no_grad():
+        layer.bias.copy_(priors.log())
 
 
 def build_unet(
@@ -53,14 +81,17 @@ def build_unet(
     x = Rescaling(1 / 255)(inputs)
     skips = []
     for f in filters[:-1]:
-        x = conv_block(x, f)
+        x = conv_block(x, f, momentum=_MOMENTUM)
         skips.append(x)
         x = MaxPooling2D(2)(x)
-    x = conv_block(conv_block(x, filters[-1]), filters[-1])
+    x = conv_block(conv_block(x, filters[-1], momentum=_MOMENTUM), filters[-1], momentum=_MOMENTUM)
     for f, skip in zip(reversed(filters[:-1]), reversed(skips), strict=True):
         x = Conv2DTranspose(f, 2, strides=2, padding="same")(x)
-        x = conv_block(Concatenate()([x, skip]), f)
-    return Model(inputs, Conv2D(num_classes, 1)(x), name="unet")
+        x = conv_block(Concatenate()([x, skip]), f, momentum=_MOMENTUM)
+    head = Conv2D(num_classes, 1)
+    outputs = head(x)
+    prior_bias(head)
+    return Model(inputs, outputs, name="unet")
 
 
 def build_fcn(
@@ -77,16 +108,18 @@ def build_fcn(
     strides=2)`` returns to full size.
     """
     inputs = Input(shape=input_shape)
-    x = conv_block(Rescaling(1 / 255)(inputs), filters[0], strides=2)
+    x = conv_block(Rescaling(1 / 255)(inputs), filters[0], strides=2, momentum=_MOMENTUM)
     scores = [Conv2D(num_classes, 1)(x)]
     for f in filters[1:]:
-        x = conv_block(MaxPooling2D(2)(x), f)
-        scores.append(Conv2D(num_classes, 1)(conv_block(x, f)))
+        x = conv_block(MaxPooling2D(2)(x), f, momentum=_MOMENTUM)
+        scores.append(Conv2D(num_classes, 1)(conv_block(x, f, momentum=_MOMENTUM)))
     y = scores[-1]
     for finer in reversed(scores[:-1]):
         y = Conv2DTranspose(num_classes, 4, strides=2, padding="same")(y)
         y = Add()([y, finer])
-    y = Conv2DTranspose(num_classes, 4, strides=2, padding="same")(y)
+    head = Conv2DTranspose(num_classes, 4, strides=2, padding="same")
+    y = head(y)
+    prior_bias(head)
     return Model(inputs, y, name="fcn")
 
 
