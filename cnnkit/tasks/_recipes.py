@@ -77,6 +77,13 @@ class TaskRecipe:
 
 _ONE = {"size": 64, "num_objects": 1, "scale": (0.8, 1.6)}
 _MANY = {"size": 64, "num_objects": (1, 4), "scale": (0.6, 1.1)}
+# Segmentation: more, smaller steps at a higher rate (the step count is what it lacks).
+_SEGMENT: dict[str, Any] = {
+    "train_canvases": 9_000,
+    "epochs": 1,
+    "learning_rate": 3e-3,
+    "batch_size": 32,
+}
 
 TASKS: dict[str, TaskRecipe] = {
     "localize": TaskRecipe(
@@ -85,28 +92,11 @@ TASKS: dict[str, TaskRecipe] = {
     "detect": TaskRecipe(
         build_detector, detection_loss, evaluate_detector, _MANY, detection_targets, 12_000, 3
     ),
-    # Segmentation: more, smaller steps at a higher rate (the step count is what it lacks).
     "segment": TaskRecipe(
-        build_unet,
-        segmentation_loss,
-        evaluate_segmenter,
-        _MANY,
-        segmentation_targets,
-        train_canvases=9_000,
-        epochs=1,
-        learning_rate=3e-3,
-        batch_size=32,
+        build_unet, segmentation_loss, evaluate_segmenter, _MANY, segmentation_targets, **_SEGMENT
     ),
     "segment_fcn": TaskRecipe(
-        build_fcn,
-        segmentation_loss,
-        evaluate_segmenter,
-        _MANY,
-        segmentation_targets,
-        train_canvases=9_000,
-        epochs=1,
-        learning_rate=3e-3,
-        batch_size=32,
+        build_fcn, segmentation_loss, evaluate_segmenter, _MANY, segmentation_targets, **_SEGMENT
     ),
     "siamese": TaskRecipe(
         build_embedding, triplet_loss, evaluate_one_shot, train_canvases=15_000, epochs=2
