@@ -35,7 +35,7 @@ def train_model(images: np.ndarray, labels: np.ndarray, epochs: int, seed: int):
     from cnnkit.utils import set_random_seed
 
     set_random_seed(seed)
-    model = build_model()
+    model = build_model("gap16")  # the model its recorded figures were made with
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(images, labels, epochs=epochs, batch_size=64, verbose=0)
     return model, history.history["accuracy"][-1]
