@@ -37,10 +37,16 @@ def _mlp(input_shape: Shape, classes: int) -> Any:
 
 
 def _lenet5(input_shape: Shape, classes: int) -> Any:
-    """``cnnkit.applications.LeNet5(variant="relu")`` (60,074 parameters on MNIST)."""
+    """``cnnkit.applications.LeNet5(variant="relu5")``: the paper's 5×5 convolutions, the
+    first with "same" padding, ReLU, max pooling (61,706 parameters on MNIST).
+
+    Not the 3×3 ``"relu"`` variant ``cnnkit train`` uses: on the comparison's
+    standardised pixels that one gave 98.88-98.95% (seed 0, 8 and 12 epochs), below
+    the published 99.0% floor, where this one gives 99.25-99.29% (seeds 0-2, 8 epochs).
+    """
     from cnnkit.applications import LeNet5
 
-    return LeNet5(variant="relu", input_shape=input_shape, classes=classes)
+    return LeNet5(variant="relu5", input_shape=input_shape, classes=classes)
 
 
 def _cnn(input_shape: Shape, classes: int) -> Any:
@@ -103,7 +109,7 @@ NETWORKS: dict[str, NetworkSpec] = {
         _mlp, {"default": 10}, 128, 1e-3, "MLP 512-512, ReLU, dropout 0.2 (Keras mnist_mlp)"
     ),
     "lenet5": NetworkSpec(
-        _lenet5, {"default": 8}, 64, 3e-3, "LeNet-5, 3x3 ReLU variant (cnnkit train's)"
+        _lenet5, {"default": 8}, 64, 3e-3, "LeNet-5, 5x5 convolutions (first 'same'), ReLU, max pooling"
     ),
     "cnn": NetworkSpec(
         _cnn,

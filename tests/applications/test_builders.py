@@ -127,6 +127,14 @@ def test_lenet5_parameter_counts_and_shapes():
     assert relu.count_params() == 60_074
     assert relu.sample_shape == (28, 28, 1)
     assert relu(torch.zeros(1, 28, 28, 1)).shape == (1, 10)
+    relu5 = LeNet5(variant="relu5")  # first conv "same": 156 + 2,416 + 48,120 + 10,164 + 850
+    assert relu5.count_params() == 61_706
+    assert relu5(torch.zeros(1, 28, 28, 1)).shape == (1, 10)
+    # "same" keeps the first conv at full size, so 12x12 (12 -> 6 -> 2 -> 1) is the smallest.
+    small = LeNet5(variant="relu5", input_shape=(12, 12, 1))
+    assert small(torch.zeros(1, 12, 12, 1)).shape == (1, 10)
+    with pytest.raises(ValueError):
+        LeNet5(variant="relu5", input_shape=(11, 11, 1))
 
 
 def test_googlenet_aux_classifiers_only_in_training():
