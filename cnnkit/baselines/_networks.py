@@ -109,7 +109,11 @@ NETWORKS: dict[str, NetworkSpec] = {
         _mlp, {"default": 10}, 128, 1e-3, "MLP 512-512, ReLU, dropout 0.2 (Keras mnist_mlp)"
     ),
     "lenet5": NetworkSpec(
-        _lenet5, {"default": 8}, 64, 3e-3, "LeNet-5, 5x5 convolutions (first 'same'), ReLU, max pooling"
+        _lenet5,
+        {"default": 8},
+        64,
+        3e-3,
+        "LeNet-5, 5x5 convolutions (first 'same'), ReLU, max pooling",
     ),
     "cnn": NetworkSpec(
         _cnn,
