@@ -14,7 +14,7 @@ engine sums only their terms each step instead of walking every module.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -29,6 +29,9 @@ class AddedLossesMixin:
     name: str
     #: True once the layer has called add_loss (read by the training engine).
     uses_add_loss: bool = False
+    #: How many layers have ever called add_loss: a cache of those layers is
+    #: stale when this has changed since it was built.
+    add_loss_layers_seen: ClassVar[int] = 0
 
     def add_loss(self, loss: Any) -> None:
         """Add a scalar term to the loss of this forward pass (Keras' ``add_loss``).
@@ -53,7 +56,9 @@ class AddedLossesMixin:
         if "_added_losses" not in self.__dict__:
             self.__dict__["_added_losses"] = []
         self.__dict__["_added_losses"].append(loss.reshape(()))
-        self.__dict__["uses_add_loss"] = True
+        if not self.__dict__.get("uses_add_loss"):
+            self.__dict__["uses_add_loss"] = True
+            AddedLossesMixin.add_loss_layers_seen += 1
 
     @property
     def added_losses(self) -> list[torch.Tensor]:

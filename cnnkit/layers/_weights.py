@@ -245,6 +245,8 @@ class WeightsMixin:
         engine adds ``sum(l for m in model.modules() if isinstance(m, Layer)
         for l in m.regularization_losses())`` to the loss.
         """
+        if not self._regularizers:  # the common case: skip building the weight dict each step
+            return list(self._activity_losses)
         state = self._state()
         losses = [reg(state[n]) for n, reg in self._regularizers.items() if n in state]
         return losses + list(self._activity_losses)

@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnnkit.layers._added_losses import AddedLossesMixin
+
 __all__ = ["LossTermsMixin"]
 
 
@@ -25,6 +27,8 @@ class LossTermsMixin:
     model: nn.Module
     #: Layers whose add_loss() terms join the loss (None: look them up at the next step).
     _added_loss_layers: list[Any] | None = None
+    #: ``AddedLossesMixin.add_loss_layers_seen`` when that list was built.
+    _added_loss_count: int = -1
 
     def _reduce(self, per_sample: torch.Tensor, wb: Any, scale: float | None) -> torch.Tensor:
         if wb is not None:
@@ -40,22 +44,35 @@ class LossTermsMixin:
         loss = self._reduce(self.loss.unreduced(yb, y_pred, logits=logits), wb, scale)
         if self.loss_weight != 1.0:
             loss = loss * self.loss_weight
-        penalties = [p for layer in self._reg_layers() for p in layer.regularization_losses()]
+        penalties = self.penalty_terms()
         if penalties:
-            loss = loss + torch.stack([p.float().sum() for p in penalties]).sum()
-        if self._added_loss_layers is None:  # found after a forward pass has run add_loss
-            self._added_loss_layers = [
-                m for m in self.model.modules() if getattr(m, "uses_add_loss", False)
-            ]
-        for layer in self._added_loss_layers:
-            for term in layer.added_losses:
-                loss = loss + term.float()
+            loss = loss + torch.stack(penalties).sum()
+        for term in self.added_loss_terms():
+            loss = loss + term
         for model in self._aux_models:
             loss = loss + model.auxiliary_loss(
                 lambda y, out: self._reduce(self.loss.unreduced(y, out, logits=logits), wb, scale),
                 yb,
             )
         return loss
+
+    def penalty_terms(self) -> list[torch.Tensor]:
+        """The regularized layers' weight and activity penalties, each a float32 0-d tensor."""
+        return [
+            p.float().sum() for layer in self._reg_layers() for p in layer.regularization_losses()
+        ]
+
+    def added_loss_terms(self) -> list[torch.Tensor]:
+        """The ``add_loss`` terms of the latest forward pass (float32), of every layer."""
+        seen = AddedLossesMixin.add_loss_layers_seen
+        if self._added_loss_layers is None or self._added_loss_count != seen:
+            # Rebuilt when a layer calls add_loss for the first time: a custom step may run
+            # a GAN's generator after the discriminator has already been looked through.
+            self._added_loss_layers = [
+                m for m in self.model.modules() if getattr(m, "uses_add_loss", False)
+            ]
+            self._added_loss_count = seen
+        return [term.float() for layer in self._added_loss_layers for term in layer.added_losses]
 
     def _reg_layers(self) -> list[Any]:
         """cnnkit layers with a weight or activity regularizer (asked for penalties each step)."""

@@ -72,6 +72,23 @@ def test_compute_loss_weights_samples_and_adds_add_loss_terms():
     )
 
 
+def test_compute_loss_adds_the_weight_penalties_and_later_add_loss_layers():
+    inputs = layers.Input(shape=(6,))
+    hidden = layers.Dense(3, kernel_regularizer="l2")(inputs)
+    model = Model(inputs, layers.Dense(1)(hidden))
+    model.compile(loss="mse")
+    y_pred, y = torch.zeros(2, 1), torch.ones(2, 1)
+    kernel = model.layers[1].kernel
+    penalty = 0.01 * kernel.detach().square().sum()
+    assert model.compute_loss(y=y, y_pred=y_pred).item() == pytest.approx(1.0 + penalty.item())
+    # a layer that calls add_loss only now (a GAN's second sub-model) still joins
+    model.layers[-1].add_loss(torch.tensor(2.0))
+    total = model.compute_loss(y=y, y_pred=y_pred)
+    assert total.item() == pytest.approx(3.0 + penalty.item())
+    total.backward()
+    assert kernel.grad is not None  # the penalty keeps its graph
+
+
 class Penalty(layers.Layer):
     """Adds 0.5·mean(x²) of its inputs with add_loss and passes them through."""
 
