@@ -12,9 +12,12 @@ from cnnkit.utils._download import (
 from cnnkit.utils._labels import to_categorical
 from cnnkit.utils._plot_model import plot_model
 from cnnkit.utils._seed import set_random_seed
+from cnnkit.utils._sequence import PyDataset, Sequence
 
 __all__ = [
     "DownloadError",
+    "PyDataset",
+    "Sequence",
     "cache_dir",
     "data_dirs",
     "download",
