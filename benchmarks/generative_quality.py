@@ -50,7 +50,13 @@ def _lenet_classifier(epochs: int):
     return lenet, float(lenet.evaluate(x_test, y_test, verbose=0)[1])
 
 
-def run(part: str, out_dir: Path, epochs: int | None, limit: int | None = None) -> dict:
+def run(
+    part: str,
+    out_dir: Path,
+    epochs: int | None,
+    limit: int | None = None,
+    classifier_epochs: int = 6,
+) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     sizes = [] if limit is None else ["--limit", str(limit), "--test-all"]
@@ -66,7 +72,7 @@ def run(part: str, out_dir: Path, epochs: int | None, limit: int | None = None) 
         gan = dcgan.main(
             [*sizes, "--epochs", str(epochs or 3), "--out", str(out_dir / "dcgan_samples.png")]
         )
-        lenet, accuracy = _lenet_classifier(epochs=2)
+        lenet, accuracy = _lenet_classifier(epochs=classifier_epochs)
         probs = lenet.predict(dcgan.generate(gan, 1000, seed=123), verbose=0)
         classes = np.bincount(probs.argmax(1), minlength=10)
         result = {"lenet_test_accuracy": accuracy,
@@ -89,5 +95,8 @@ if __name__ == "__main__":
     p.add_argument("--out-dir", type=Path, default=Path("generative_quality"))
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--limit", type=int, default=None, help="train on the first N digits")
+    p.add_argument(
+        "--classifier-epochs", type=int, default=6, help="LeNet-5 epochs (dcgan's judge)"
+    )
     a = p.parse_args()
-    run(a.part, a.out_dir, a.epochs, a.limit)
+    run(a.part, a.out_dir, a.epochs, a.limit, a.classifier_epochs)

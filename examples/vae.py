@@ -5,7 +5,11 @@ divergence ``KL(q(z|x) || N(0, I))`` (summed over the latent axes, averaged
 over the batch) with ``add_loss``; ``compile`` gets the reconstruction term,
 the Bernoulli negative log-likelihood summed over the 784 pixels. Their sum is
 the negative ELBO in nats per image, the number the VAE literature reports.
-Pixels are binarized at 0.5 so the likelihood is a real Bernoulli one.
+
+The digits are *stochastically* binarized, the protocol of the published
+figures (Burda et al. 2016): each training batch draws every pixel as
+Bernoulli(grey level) afresh (a ``keras.utils.PyDataset`` does it, so each
+epoch sees new draws), and the test set is one fixed seeded draw.
 
 After training the script reports the test-set negative ELBO and an
 importance-sampled estimate of ``-log p(x)`` (``k`` samples from q, Burda et al.
@@ -26,7 +30,7 @@ from _mnist import load_mnist, parser, save_grid
 
 from cnnkit import layers
 from cnnkit.models import Model, Sequential
-from cnnkit.utils import set_random_seed
+from cnnkit.utils import PyDataset, set_random_seed
 
 LATENT_DIM = 16
 
@@ -42,6 +46,29 @@ class Sampling(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
+
+
+class StochasticBinarized(PyDataset):
+    """Batches of ``(b, b)`` with ``b ~ Bernoulli(x)`` drawn anew at every read.
+
+    Args:
+        x: Grey images in [0, 1], ``(n, 28, 28, 1)`` float32.
+        batch_size: Images per batch (the last one may be smaller).
+        seed: Seeds the draws, so a run is repeatable.
+    """
+
+    def __init__(self, x: np.ndarray, batch_size: int, seed: int) -> None:
+        super().__init__()
+        self.x, self.batch_size = x, batch_size
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        grey = self.x[index * self.batch_size : (index + 1) * self.batch_size]
+        binary = (self.rng.random(grey.shape, dtype=np.float32) < grey).astype(np.float32)
+        return binary, binary
 
 
 def build_encoder() -> Model:
@@ -114,13 +141,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = p.parse_args(argv)
     set_random_seed(args.seed)
     x_train, _, x_test, _ = load_mnist(args.limit, args.test_all)
-    x_train = (x_train > 0.5).astype(np.float32)
-    x_test = (x_test > 0.5).astype(np.float32)
+    train = StochasticBinarized(x_train, args.batch_size, seed=args.seed)
+    test_rng = np.random.default_rng(args.seed + 1)
+    x_test = (test_rng.random(x_test.shape, dtype=np.float32) < x_test).astype(np.float32)
     encoder, decoder = build_encoder(), build_decoder()
     vae = build_vae(encoder, decoder)
     vae.compile(optimizer="adam", loss=reconstruction_nll)
-    history = vae.fit(x_train, x_train, batch_size=args.batch_size, epochs=args.epochs,
-                      verbose=args.verbose)  # fmt: skip
+    history = vae.fit(train, epochs=args.epochs, shuffle=True, verbose=args.verbose)
     elbo, nll = test_bounds(encoder, decoder, x_test, args.importance_samples)
     with torch.no_grad():
         decoder.eval()
