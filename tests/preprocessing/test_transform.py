@@ -10,6 +10,7 @@ from scipy import ndimage
 from cnnkit.preprocessing._transform import (
     Augment,
     TransformParams,
+    _sampling_grid,
     augment_batch,
     params_to_theta,
     warp,
@@ -123,3 +124,19 @@ def test_brightness_and_channel_shift_ranges():
     shifted = augment_batch(x, Augment(channel_shift_range=30), np.random.default_rng(0))
     assert (shifted.amin(dim=(1, 2, 3)) >= x.amin(dim=(1, 2, 3)) - 1e-4).all()
     assert (shifted.amax(dim=(1, 2, 3)) <= x.amax(dim=(1, 2, 3)) + 1e-4).all()
+
+
+def test_sampling_grid_equals_affine_grid_and_scale_folds_exactly():
+    rng = np.random.default_rng(3)
+    theta = torch.from_numpy(rng.uniform(-1.2, 1.2, (5, 2, 3)).astype(np.float32))
+    expected = torch.nn.functional.affine_grid(theta, [5, 3, 17, 23], align_corners=False)
+    grid = _sampling_grid(theta, 17, 23)
+    assert grid.shape == expected.shape
+    torch.testing.assert_close(grid, expected, atol=1e-6, rtol=0)
+    x = torch.from_numpy(rng.integers(0, 256, (5, 17, 23, 3), dtype=np.uint8))
+    for fill in ("nearest", "constant", "reflect", "wrap"):
+        aug = Augment(fill_mode=fill, cval=100.0)
+        plain = warp(x, theta.double().numpy(), aug)
+        scaled = warp(x, theta.double().numpy(), aug, scale=1 / 255)
+        assert scaled.is_contiguous() and scaled.shape == (5, 17, 23, 3)
+        torch.testing.assert_close(scaled, plain / 255, atol=1e-6, rtol=1e-6)
