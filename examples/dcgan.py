@@ -6,17 +6,11 @@ generator learns to make the discriminator say "real". Both optimizers, both
 loss trackers and the latent ``SeedGenerator`` live on the model, so
 ``BackupAndRestore`` saves all of them. Writes a 10x10 grid of generated digits.
 
-The samples come from an exponential moving average of the generator's weights
-(decay 0.999, warmed up as TensorFlow's ``ExponentialMovingAverage`` does), the
-averaging that Yazıcı et al. 2019 show gives GAN samples of clearly better
-quality than the last iterate; ``gan.generator`` is the trained one.
-
     python examples/dcgan.py --epochs 5 --out dcgan_samples.png
 """
 
 from __future__ import annotations
 
-import copy
 import sys
 
 import numpy as np
@@ -72,22 +66,10 @@ def build_discriminator() -> Sequential:
 class GAN(Model):
     """Generator + discriminator, each with its own optimizer, in one ``fit``."""
 
-    def __init__(
-        self,
-        generator: Sequential,
-        discriminator: Sequential,
-        seed: int = 1337,
-        ema_decay: float = 0.999,
-    ):
+    def __init__(self, generator: Sequential, discriminator: Sequential, seed: int = 1337):
         super().__init__()
         self.generator = generator
         self.discriminator = discriminator
-        # The averaged generator: frozen (no optimizer touches it), updated after each step.
-        self.ema_generator = copy.deepcopy(generator)
-        self.ema_generator.trainable = False
-        self.ema_decay = ema_decay
-        # A buffer, so BackupAndRestore resumes the warm-up where it stopped.
-        self.register_buffer("ema_updates", torch.zeros((), dtype=torch.int64))
         self.d_loss_tracker = metrics.Mean(name="d_loss")
         self.g_loss_tracker = metrics.Mean(name="g_loss")
         self.seed_generator = cnnkit.random.SeedGenerator(seed)
@@ -125,26 +107,9 @@ class GAN(Model):
         g_loss.backward()
         self.g_optimizer.apply(None, self.generator.trainable_weights)
 
-        self.update_ema()
-
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
-
-    @torch.no_grad()
-    def update_ema(self) -> None:
-        """``ema = d·ema + (1 − d)·weights``, ``d = min(decay, (1 + t) / (10 + t))``."""
-        self.ema_updates += 1
-        t = int(self.ema_updates)
-        decay = min(self.ema_decay, (1 + t) / (10 + t))
-        for average, current in zip(
-            self.ema_generator.parameters(), self.generator.parameters(), strict=True
-        ):
-            average.lerp_(current, 1.0 - decay)
-        for average, current in zip(
-            self.ema_generator.buffers(), self.generator.buffers(), strict=True
-        ):
-            average.copy_(current)  # BatchNorm statistics: the live generator's
 
     def call(self, inputs, training=None):
         return self.generator(inputs, training=training)
@@ -162,9 +127,9 @@ def build_gan(seed: int = 1337) -> GAN:
 
 @torch.no_grad()
 def generate(gan: GAN, n: int, seed: int) -> np.ndarray:
-    gan.ema_generator.eval()
+    gan.generator.eval()
     latent = torch.randn(n, LATENT_DIM, generator=torch.Generator().manual_seed(seed))
-    return gan.ema_generator(latent).numpy()
+    return gan.generator(latent).numpy()
 
 
 def main(argv: list[str] | None = None, callbacks: list | None = None) -> GAN:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TINY = ["--limit", "384", "--epochs", "1", "--batch-size", "64", "--verbose", "0"]
@@ -84,13 +83,6 @@ def test_dcgan_trains_two_optimizers_and_generates_digit_shaped_images(example, 
     )
     for optimizer in (gan.d_optimizer, gan.g_optimizer):
         assert optimizer.learning_rate == pytest.approx(2e-4)
-    # the samples come from the weight average, one update per step, frozen
-    steps = 384 // 64  # TINY: 384 digits in batches of 64
-    assert int(gan.ema_updates) == steps
-    assert not any(p.requires_grad for p in gan.ema_generator.parameters())
-    averaged = dict(gan.ema_generator.named_parameters())
-    trained = dict(gan.generator.named_parameters())
-    assert any(not torch.equal(averaged[k], trained[k]) for k in trained)
     images = module.generate(gan, 8, seed=1)
     assert images.shape == (8, 28, 28, 1) and np.isfinite(images).all()
     assert np.array_equal(images, module.generate(gan, 8, seed=1))  # seeded
