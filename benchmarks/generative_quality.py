@@ -38,6 +38,10 @@ def _example(name: str):
     return module
 
 
+#: LeNet-5 epochs for the DCGAN's judge (``--classifier-epochs``).
+CLASSIFIER_EPOCHS = 6
+
+
 def _lenet_classifier(epochs: int):
     from _mnist import load_mnist
 
@@ -55,7 +59,7 @@ def run(
     out_dir: Path,
     epochs: int | None,
     limit: int | None = None,
-    classifier_epochs: int = 6,
+    classifier_epochs: int = CLASSIFIER_EPOCHS,
 ) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -96,7 +100,10 @@ if __name__ == "__main__":
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--limit", type=int, default=None, help="train on the first N digits")
     p.add_argument(
-        "--classifier-epochs", type=int, default=6, help="LeNet-5 epochs (dcgan's judge)"
+        "--classifier-epochs",
+        type=int,
+        default=CLASSIFIER_EPOCHS,
+        help="LeNet-5 epochs (dcgan's judge)",
     )
     a = p.parse_args()
     run(a.part, a.out_dir, a.epochs, a.limit, a.classifier_epochs)

@@ -70,7 +70,7 @@ class PyDataset:
         raise NotImplementedError(f"{type(self).__name__} must define __len__(self).")
 
     @property
-    def num_batches(self) -> int | None:
+    def num_batches(self) -> int:
         """Keras 3's name for ``len(self)``."""
         return len(self)
 

@@ -126,7 +126,7 @@ def test_brightness_and_channel_shift_ranges():
     assert (shifted.amax(dim=(1, 2, 3)) <= x.amax(dim=(1, 2, 3)) + 1e-4).all()
 
 
-def test_sampling_grid_equals_affine_grid_and_scale_folds_exactly():
+def test_sampling_grid_equals_affine_grid_and_rescale_matches_the_unscaled_warp():
     rng = np.random.default_rng(3)
     theta = torch.from_numpy(rng.uniform(-1.2, 1.2, (5, 2, 3)).astype(np.float32))
     expected = torch.nn.functional.affine_grid(theta, [5, 3, 17, 23], align_corners=False)
