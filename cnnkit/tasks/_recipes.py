@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnnkit._errors import unknown_name
+from cnnkit.callbacks import CosineDecay
 from cnnkit.datasets import digit_canvases
 from cnnkit.models import Model
 from cnnkit.tasks._data import CanvasSequence
@@ -61,7 +62,10 @@ class TaskRecipe:
         evaluate: ``fn(model, test_set) -> metrics dict``.
         train_canvases: Training canvases (or image pairs' images) per epoch.
         epochs: Default epochs.
-        learning_rate: Adam's learning rate.
+        learning_rate: Adam's learning rate (the starting one under ``cosine``).
+        batch_size: Canvases (or images) per step.
+        cosine: Decay the rate along a cosine to 1% of it over the run
+            (:class:`~cnnkit.callbacks.CosineDecay`, per batch).
     """
 
     build: Callable[..., Model]
@@ -73,6 +77,7 @@ class TaskRecipe:
     epochs: int = 4
     learning_rate: float = 1e-3
     batch_size: int = 64
+    cosine: bool = False
 
 
 _ONE = {"size": 64, "num_objects": 1, "scale": (0.8, 1.6)}
@@ -86,8 +91,16 @@ _SEGMENT: dict[str, Any] = {
 }
 
 TASKS: dict[str, TaskRecipe] = {
+    # Localisation: 12 constant-rate epochs reached class accuracy 0.966, mean IoU 0.883;
+    # the loss was still falling, so more epochs with the rate decayed at the end.
     "localize": TaskRecipe(
-        build_localizer, localization_loss, evaluate_localizer, _ONE, localization_targets
+        build_localizer,
+        localization_loss,
+        evaluate_localizer,
+        _ONE,
+        localization_targets,
+        epochs=16,
+        cosine=True,
     ),
     "detect": TaskRecipe(
         build_detector, detection_loss, evaluate_detector, _MANY, detection_targets, 12_000, 3
@@ -159,7 +172,11 @@ def train_task(
         ).take(test_canvases)
         shape = (canvases.height, canvases.width, 1)
     model = recipe.build(input_shape=shape)
-    model.compile(optimizer=Adam(learning_rate or recipe.learning_rate), loss=recipe.loss)
+    rate = learning_rate or recipe.learning_rate
+    model.compile(optimizer=Adam(rate), loss=recipe.loss)
+    callbacks = list(callbacks or [])
+    if recipe.cosine:
+        callbacks.append(CosineDecay(rate, alpha=0.01))
     fit_args = {"epochs": epochs or recipe.epochs, "shuffle": True, "verbose": verbose}
     start = time.perf_counter()
     if isinstance(train, tuple):  # Siamese: (images, labels) arrays

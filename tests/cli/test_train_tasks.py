@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from cnnkit.cli import main
@@ -34,3 +35,14 @@ def test_train_task_localize_writes_artifacts(shared_data, monkeypatch, tmp_path
 def test_train_task_refuses_unknown_names(args, match, tmp_path, capsys):
     assert main(["train", *args, "--out", str(tmp_path)]) != 0
     assert re.search(match, capsys.readouterr().err)
+
+
+def test_localize_recipe_decays_the_rate_along_a_cosine(shared_data, monkeypatch):
+    from cnnkit.tasks import train_task
+
+    monkeypatch.setenv("CNNKIT_DATA", str(shared_data))
+    _, history, _, _ = train_task("localize", epochs=2, train_canvases=64, test_canvases=8)
+    # One batch of 64 per epoch, two steps in all: the rate in use after epoch 1 is the
+    # step-0 rate 1e-3; after epoch 2 it is the step-1 rate, half-way down the cosine
+    # to 1% of it: 1e-3 * (0.99 * 0.5 * (1 + cos(pi / 2)) + 0.01).
+    np.testing.assert_allclose(history.history["learning_rate"], [1e-3, 5.05e-4], rtol=1e-6)
