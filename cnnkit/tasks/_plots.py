@@ -66,8 +66,13 @@ def plot_boxes(
     path: Path,
     title: str,
     n: int = 8,
+    min_score: float = 0.0,
 ) -> Path:
-    """Canvases with true boxes (dashed white) and predicted ones (coloured, ``label score``)."""
+    """Canvases with true boxes (dashed white) and predicted ones (coloured, ``label score``).
+
+    Only predictions scoring at least ``min_score`` are drawn (default 0.0: all);
+    the title says so when it is above 0.
+    """
     fig, axes = _figure(2, (n + 1) // 2)
     for i, ax in enumerate(axes.flat[:n]):
         ax.imshow(images[i, ..., 0], cmap="gray", vmin=0, vmax=255)
@@ -75,10 +80,12 @@ def plot_boxes(
             _rectangle(ax, box, "white", dashed=True)
         pred = predictions[i]
         for box, score, label in zip(pred["boxes"], pred["scores"], pred["labels"], strict=True):
+            if score < min_score:
+                continue
             colour = _COLOURS[int(label) % 10]
             _rectangle(ax, box, colour)
             ax.text(box[0], box[1] - 1, f"{label} {score:.2f}", color=colour, fontsize=8)
-    fig.suptitle(title)
+    fig.suptitle(title if min_score <= 0 else f"{title} (score >= {min_score:g})")
     return _save(fig, path)
 
 
@@ -155,7 +162,9 @@ def plot_task(task: str, model: Model, test: Any, out: Path) -> list[Path]:
         return [plot_boxes(test.images, pred, test, out / "boxes.png", "localisation")]
     if task == "detect":
         pred = Detector(model).predict(test.images[:8])
-        return [plot_boxes(test.images, pred, test, out / "boxes.png", "CenterNet detections")]
+        # mAP scores every detection; the picture shows the ones a user would keep.
+        title = "CenterNet detections"
+        return [plot_boxes(test.images, pred, test, out / "boxes.png", title, min_score=0.3)]
     if task.startswith("segment"):
         pred = predict_masks(model, test.images[:6])
         return [plot_masks(test.images, test.masks, pred, out / "masks.png", task)]
