@@ -82,28 +82,38 @@ class TaskRecipe:
 
 _ONE = {"size": 64, "num_objects": 1, "scale": (0.8, 1.6)}
 _MANY = {"size": 64, "num_objects": (1, 4), "scale": (0.6, 1.1)}
-# Segmentation: more, smaller steps at a higher rate (the step count is what it lacks).
+# Segmentation: small steps at a higher rate, decayed on a cosine; the U-Net reached mean
+# IoU 0.353 after 1 constant-rate epoch, 0.903 after 4 on the cosine.
 _SEGMENT: dict[str, Any] = {
     "train_canvases": 9_000,
-    "epochs": 1,
+    "epochs": 4,
     "learning_rate": 3e-3,
     "batch_size": 32,
+    "cosine": True,
 }
 
 TASKS: dict[str, TaskRecipe] = {
     # Localisation: 12 constant-rate epochs reached class accuracy 0.966, mean IoU 0.883;
-    # the loss was still falling, so more epochs with the rate decayed at the end.
+    # on a cosine, 16 epochs 0.977 / 0.896 and 24 epochs 0.984 / 0.908 (both goals met).
     "localize": TaskRecipe(
         build_localizer,
         localization_loss,
         evaluate_localizer,
         _ONE,
         localization_targets,
-        epochs=16,
+        epochs=24,
         cosine=True,
     ),
+    # Detection: 12 epochs with the rate on a cosine reached mAP@0.5 0.971 (3 constant: 0.587).
     "detect": TaskRecipe(
-        build_detector, detection_loss, evaluate_detector, _MANY, detection_targets, 12_000, 3
+        build_detector,
+        detection_loss,
+        evaluate_detector,
+        _MANY,
+        detection_targets,
+        12_000,
+        epochs=12,
+        cosine=True,
     ),
     "segment": TaskRecipe(
         build_unet, segmentation_loss, evaluate_segmenter, _MANY, segmentation_targets, **_SEGMENT
