@@ -51,6 +51,7 @@ from cnnkit.tasks._segment import (
 from cnnkit.tasks._siamese import (
     ContrastiveLoss,
     TripletLoss,
+    TwoViewBatches,
     build_embedding,
     contrastive_loss,
     embed,
@@ -68,6 +69,7 @@ __all__ = [
     "Detector",
     "TaskRecipe",
     "TripletLoss",
+    "TwoViewBatches",
     "batched_nms",
     "box_area",
     "box_iou",

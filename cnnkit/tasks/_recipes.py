@@ -38,11 +38,13 @@ from cnnkit.tasks._segment import (
     segmentation_targets,
 )
 from cnnkit.tasks._siamese import (
+    HALF_TURN_ALIKE,
+    TripletLoss,
+    TwoViewBatches,
     build_embedding,
     contrastive_loss,
     evaluate_one_shot,
     siamese_data,
-    triplet_loss,
 )
 from cnnkit.training.optimizers import Adam
 from cnnkit.utils import set_random_seed
@@ -118,14 +120,33 @@ TASKS: dict[str, TaskRecipe] = {
     "segment": TaskRecipe(
         build_unet, segmentation_loss, evaluate_segmenter, _MANY, segmentation_targets, **_SEGMENT
     ),
+    # The FCN has no full-resolution features, so it needs longer: mean IoU 0.757 after 4
+    # cosine epochs, 0.868 after 12 (goal 0.85 met).
     "segment_fcn": TaskRecipe(
-        build_fcn, segmentation_loss, evaluate_segmenter, _MANY, segmentation_targets, **_SEGMENT
+        build_fcn,
+        segmentation_loss,
+        evaluate_segmenter,
+        _MANY,
+        segmentation_targets,
+        **{**_SEGMENT, "epochs": 12},
     ),
+    # Siamese: two warped views per image, quarter turns as new classes and the instance term;
+    # in a plain-torch mirror, 8 such epochs gave 5-way unseen 0.79 (2 plain epochs: 0.62).
     "siamese": TaskRecipe(
-        build_embedding, triplet_loss, evaluate_one_shot, train_canvases=15_000, epochs=2
+        build_embedding,
+        TripletLoss(instance_weight=1.0),
+        evaluate_one_shot,
+        train_canvases=15_000,
+        epochs=8,
+        cosine=True,
     ),
     "siamese_contrastive": TaskRecipe(
-        build_embedding, contrastive_loss, evaluate_one_shot, train_canvases=15_000, epochs=2
+        build_embedding,
+        contrastive_loss,
+        evaluate_one_shot,
+        train_canvases=15_000,
+        epochs=8,
+        cosine=True,
     ),
 }
 
@@ -171,7 +192,10 @@ def train_task(
     set_random_seed(seed)
     n_train = train_canvases or recipe.train_canvases
     if recipe.targets is None:
-        train, test = siamese_data(dataset, n_train, test_canvases, recipe.batch_size, seed)
+        (x, y), test = siamese_data(dataset, n_train, test_canvases, recipe.batch_size, seed)
+        train = TwoViewBatches(
+            x, y, recipe.batch_size, seed, half_turn_alike=HALF_TURN_ALIKE[dataset]
+        )
         shape = (28, 28, 1)
     else:
         make = dict(recipe.canvas, batch_size=recipe.batch_size)
@@ -189,10 +213,7 @@ def train_task(
         callbacks.append(CosineDecay(rate, alpha=0.01))
     fit_args = {"epochs": epochs or recipe.epochs, "shuffle": True, "verbose": verbose}
     start = time.perf_counter()
-    if isinstance(train, tuple):  # Siamese: (images, labels) arrays
-        history = model.fit(*train, batch_size=recipe.batch_size, callbacks=callbacks, **fit_args)
-    else:
-        history = model.fit(train, callbacks=callbacks, **fit_args)
+    history = model.fit(train, callbacks=callbacks, **fit_args)
     metrics = {"task": task, "dataset": dataset, "train_seconds": time.perf_counter() - start}
     metrics.update(recipe.evaluate(model, test))
     return model, history, metrics, test

@@ -14,6 +14,7 @@ from cnnkit.tasks import (
     ContrastiveLoss,
     Detector,
     TripletLoss,
+    TwoViewBatches,
     build_detector,
     build_embedding,
     build_fcn,
@@ -97,6 +98,53 @@ def test_siamese_losses_match_their_formulas():
     pair = np.where(same, d**2, np.maximum(0, 1 - d) ** 2)
     np.fill_diagonal(pair, 0)
     np.testing.assert_allclose(con, pair.sum(1) / 5, rtol=1e-4, atol=1e-6)
+
+
+def test_triplet_instance_term_treats_each_image_as_its_own_class():
+    rng = np.random.default_rng(1)
+    e = torch.from_numpy(rng.normal(size=(8, 5)).astype(np.float32))
+    y = torch.tensor([0, 0, 1, 1, 0, 0, 1, 1])
+    n = torch.nn.functional.normalize(e, dim=-1).numpy()
+    d = np.linalg.norm(n[:, None] - n[None], axis=-1)
+
+    def batch_hard(labels):
+        same = labels[:, None] == labels[None]
+        return np.array(
+            [max(0, d[i][same[i]].max() - d[i][~same[i]].min() + 0.3) for i in range(8)]
+        )
+
+    image = np.arange(8) % 4  # rows i and i + 4 are two views of one image
+    got = TripletLoss(margin=0.3, instance_weight=2.0).per_sample(y, e, False).numpy()
+    want = batch_hard(y.numpy()) + 2.0 * batch_hard(image)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert TripletLoss(instance_weight=2.0).get_config()["instance_weight"] == 2.0
+    with pytest.raises(ValueError, match="even size"):
+        TripletLoss(instance_weight=1.0).per_sample(y[:7], e[:7], False)
+
+
+def test_two_view_batches_pair_views_and_label_turns():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(40, 28, 28, 1)).astype(np.float32)
+    labels = np.arange(40) % 5
+    views = TwoViewBatches(images, labels, batch_size=8, seed=3)
+    assert len(views) == 5
+    x, y = views[1]
+    assert x.shape == (16, 28, 28, 1) and y.shape == (16,)
+    assert (y[:8] == y[8:]).all()
+    # Each label is 4 * class + turns, a half turn of a 0 or 1 being the same class.
+    rows = views._order[8:16]
+    assert (y[:8] // 4 == labels[rows]).all()
+    assert (y[:8][np.isin(labels[rows], (0, 1))] % 4 < 2).all()
+    assert not np.array_equal(x[:8], x[8:])  # two independent warps
+    again = TwoViewBatches(images, labels, batch_size=8, seed=3)[1]
+    np.testing.assert_array_equal(again[0], x)
+    first = views._order.copy()
+    views.on_epoch_end()
+    assert not np.array_equal(views._order, first)
+    plain = TwoViewBatches(images, labels, batch_size=8, quarter_turns=False)
+    assert (plain[0][1][:8] == labels[plain._order[:8]]).all()  # labels kept as they are
+    with pytest.raises(ValueError, match="batch_size=64"):
+        TwoViewBatches(images, labels)
 
 
 def test_segmentation_loss_prefers_the_truth():
