@@ -208,6 +208,11 @@ class TwoViewBatches(PyDataset):
                 "TwoViewBatches: `images` must be (N, height, width, channels) with one label "
                 f"each; got images {images.shape} and labels {np.shape(labels)}."
             )
+        if quarter_turns and images.shape[1] != images.shape[2]:
+            raise ValueError(
+                "TwoViewBatches: quarter_turns needs square images; got height "
+                f"{images.shape[1]} and width {images.shape[2]}. Pass quarter_turns=False."
+            )
         if len(images) < batch_size:
             raise ValueError(
                 f"TwoViewBatches: need at least batch_size={batch_size} images; got {len(images)}."
@@ -231,9 +236,9 @@ class TwoViewBatches(PyDataset):
         rng = np.random.default_rng((self.seed, self.epoch, index))
         if self.quarter_turns:
             turns = torch.from_numpy(rng.integers(0, 4, len(rows)))
-            x = torch.stack(
-                [torch.rot90(im, int(k), dims=(0, 1)) for im, k in zip(x, turns, strict=True)]
-            )
+            # Four whole-batch turns and a gather, rather than a Python loop per image.
+            every_turn = torch.stack([torch.rot90(x, k, dims=(1, 2)) for k in range(4)])
+            x = every_turn[turns, torch.arange(len(rows))]
             alike = torch.isin(y, self.half_turn_alike)
             y = 4 * y + torch.where(alike, turns % 2, turns)
         views = torch.cat(

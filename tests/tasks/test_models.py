@@ -9,6 +9,7 @@ import torch
 from cnnkit.datasets import DigitCanvases
 from cnnkit.models import load_model
 from cnnkit.optimizers import Adam
+from cnnkit.preprocessing._transform import augment_batch
 from cnnkit.tasks import (
     CanvasSequence,
     ContrastiveLoss,
@@ -29,6 +30,7 @@ from cnnkit.tasks import (
     segmentation_targets,
     train_task,
 )
+from cnnkit.tasks._siamese import VIEW_AUGMENT
 
 
 def _bars(n: int = 40) -> tuple[np.ndarray, np.ndarray]:
@@ -143,8 +145,21 @@ def test_two_view_batches_pair_views_and_label_turns():
     assert not np.array_equal(views._order, first)
     plain = TwoViewBatches(images, labels, batch_size=8, quarter_turns=False)
     assert (plain[0][1][:8] == labels[plain._order[:8]]).all()  # labels kept as they are
+    # Rebuilt from the same seeded draws: turn each image on its own, then warp twice.
+    rng = np.random.default_rng((3, 0, 1))
+    turns = rng.integers(0, 4, 8)
+    raw = torch.from_numpy(images[rows])
+    turned = torch.stack(
+        [torch.rot90(im, int(k), dims=(0, 1)) for im, k in zip(raw, turns, strict=True)]
+    )
+    want = torch.cat([augment_batch(turned, VIEW_AUGMENT, rng) for _ in range(2)])
+    np.testing.assert_array_equal(x, want.numpy())
+    alike = np.isin(labels[rows], (0, 1))
+    assert (y[:8] % 4 == np.where(alike, turns % 2, turns)).all()
     with pytest.raises(ValueError, match="batch_size=64"):
         TwoViewBatches(images, labels)
+    with pytest.raises(ValueError, match="square"):
+        TwoViewBatches(images[:, :, :20], labels, batch_size=8)
 
 
 def test_segmentation_loss_prefers_the_truth():
