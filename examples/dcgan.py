@@ -29,8 +29,8 @@ LATENT_DIM = 64
 GENERATOR_FILTERS = (96, 48, 24)
 #: Discriminator filters per strided convolution. The generator learns only what the
 #: discriminator can tell apart: with 16 -> 32 filters (and a 64 -> 32 -> 16 generator)
-#: 30 epochs scored 0.880 LeNet-5 confidence; 64 -> 128 and the wider generator passed
-#: 0.9 (docs/benchmarks.md, sixth stop).
+#: 30 epochs scored 0.880 LeNet-5 confidence; 64 -> 128 and the wider generator 0.900-0.903
+#: (docs/benchmarks.md, sixth stop).
 DISCRIMINATOR_FILTERS = (64, 128)
 
 
